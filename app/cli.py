@@ -1,0 +1,86 @@
+"""Command-line operations: `flask --app wsgi <group> <command>`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.extensions import db
+
+demo_cli = AppGroup("demo", help="Fictitious demo data.")
+users_cli = AppGroup("users", help="User accounts.")
+policies_cli = AppGroup("policies", help="Access policy files in policies/.")
+
+
+@demo_cli.command("load")
+def demo_load():
+    """Load demo agencies and users (idempotent; refused in production)."""
+    if current_app.config["LOTS_ENV"] == "production":
+        raise click.ClickException("Demo data is refused on a production configuration.")
+    from app.demo import DEMO_PASSWORD, load_demo
+
+    rows = load_demo()
+    click.echo("Demo users (every name is fictitious). Password for all: " + DEMO_PASSWORD)
+    for email, roles in rows:
+        click.echo(f"  {email:32} {roles}")
+    click.echo("At first login each user enrols an authenticator app (TOTP).")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--agency", "agency_name", required=True, help="Exact agency name.")
+@click.option("--role", "roles", multiple=True, required=True)
+def users_create(email, full_name, agency_name, roles):
+    """Create a user; the password is prompted for, never taken as an argument."""
+    from app.admin import service
+    from app.admin.models import Agency
+
+    agency = db.session.scalar(select(Agency).where(Agency.name == agency_name))
+    if agency is None:
+        raise click.ClickException(f"No agency named {agency_name!r}.")
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 12:
+        raise click.ClickException("The password must be at least 12 characters.")
+    try:
+        user = service.create_user(email, full_name, agency, list(roles), password)
+    except service.AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Created user {user.id}.")
+
+
+@users_cli.command("deactivate")
+@click.option("--email", required=True)
+def users_deactivate(email):
+    """Deactivate a user and end all their sessions."""
+    from app.admin import service
+    from app.security.models import User
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException("No such user.")
+    service.deactivate_user(user)
+    db.session.commit()
+    click.echo(f"Deactivated user {user.id}; all sessions ended.")
+
+
+@policies_cli.command("check")
+def policies_check():
+    """Validate the policy files and print the access matrix."""
+    from app.security.authz import Gate, PolicyError
+
+    try:
+        gate = Gate()
+    except PolicyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    gate.write_matrix(sys.stdout)
+
+
+def init_app(app) -> None:
+    for group in (demo_cli, users_cli, policies_cli):
+        app.cli.add_command(group)

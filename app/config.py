@@ -1,0 +1,173 @@
+"""Settings from the environment (prefix ``LOTS_``).
+
+No secret has a default outside the development and test configurations:
+those generate local secrets into ``instance/``; production refuses to start
+and names every missing variable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PREFIX = "LOTS_"
+ENVIRONMENTS = ("development", "test", "production")
+ALL_ROLES = ("coordinator", "partner", "process_leader", "reporter", "analyst", "admin", "auditor")
+
+#: Secrets that production must be given; development/test generate them.
+REQUIRED_SECRETS = ("SECRET_KEY", "PASSWORD_SALT", "TOTP_SECRET", "AUDIT_KEY")
+
+
+class ConfigError(RuntimeError):
+    """The configuration is incomplete or invalid; the message says what to set."""
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """Read one LOTS_-prefixed environment variable."""
+    value = os.environ.get(PREFIX + name)
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name} must be a whole number, got {raw!r}") from exc
+
+
+def _local_secrets(instance_path: Path) -> dict[str, str]:
+    """Development/test only: load or create instance/dev-secrets.json."""
+    path = instance_path / "dev-secrets.json"
+    data: dict[str, str] = {}
+    if path.exists():
+        data = json.loads(path.read_text())
+    changed = False
+    for name in REQUIRED_SECRETS:
+        if name not in data:
+            data[name] = secrets.token_urlsafe(48)
+            changed = True
+    if changed:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2))
+        path.chmod(0o600)
+    return data
+
+
+def load_config(instance_path: str | Path, overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping for the environment named by LOTS_ENV."""
+    instance_path = Path(instance_path)
+    overrides = dict(overrides or {})
+    environment = overrides.pop("ENV", None) or env("ENV", "production")
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(f"{PREFIX}ENV must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
+    local = environment in ("development", "test")
+
+    values: dict[str, str | None] = {name: env(name) for name in REQUIRED_SECRETS}
+    if local:
+        generated = _local_secrets(instance_path)
+        values = {k: v or generated[k] for k, v in values.items()}
+    database_url = env("DATABASE_URL")
+    key_file = env("KEY_FILE")
+    if local:
+        database_url = database_url or f"sqlite:///{instance_path / 'lots.db'}"
+        key_file = key_file or str(instance_path / "master-keys.json")
+
+    missing = [PREFIX + k for k, v in values.items() if not v]
+    if not database_url:
+        missing.append(PREFIX + "DATABASE_URL")
+    if not key_file:
+        missing.append(PREFIX + "KEY_FILE")
+    if missing and not overrides.get("TESTING"):
+        raise ConfigError("Production configuration is missing: " + ", ".join(missing))
+
+    idle = _int("SESSION_IDLE_MINUTES", 20)
+    absolute = _int("SESSION_MAX_HOURS", 8)
+    mfa_roles_raw = env("MFA_REQUIRED_ROLES", "all")
+    mfa_roles = ALL_ROLES if mfa_roles_raw == "all" else tuple(
+        r.strip() for r in mfa_roles_raw.split(",") if r.strip()
+    )
+    unknown_roles = set(mfa_roles) - set(ALL_ROLES)
+    if unknown_roles:
+        raise ConfigError(f"{PREFIX}MFA_REQUIRED_ROLES names unknown roles: {', '.join(sorted(unknown_roles))}")
+    secure_cookies = not local or env("SECURE_COOKIES") == "1"
+
+    config = {
+        "LOTS_ENV": environment,
+        "SECRET_KEY": values["SECRET_KEY"],
+        "LOTS_AUDIT_KEY": values["AUDIT_KEY"],
+        "LOTS_KEY_FILE": key_file,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "LOTS_SESSION_IDLE": timedelta(minutes=idle),
+        "LOTS_SESSION_MAX": timedelta(hours=absolute),
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle),
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "SESSION_COOKIE_NAME": "lots_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Strict",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "LOTS_MFA_REQUIRED_ROLES": mfa_roles,
+        "LOTS_LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
+        "LOTS_LOCKOUT_MINUTES": _int("LOCKOUT_MINUTES", 15),
+        "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOTS_LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "sv",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+        "LOTS_LANGUAGES": ("sv", "en"),
+        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
+        "LOTS_PAGE_SIZE": 25,
+        # Flask-Security-Too
+        "SECURITY_PASSWORD_SALT": values["PASSWORD_SALT"],
+        "SECURITY_PASSWORD_HASH": "argon2",
+        "SECURITY_PASSWORD_LENGTH_MIN": 12,
+        "SECURITY_TOTP_SECRETS": {"1": values["TOTP_SECRET"]},
+        "SECURITY_TOTP_ISSUER": "Lots",
+        "SECURITY_TWO_FACTOR": True,
+        "SECURITY_TWO_FACTOR_ENABLED_METHODS": ["authenticator"],
+        "SECURITY_TWO_FACTOR_ALWAYS_VALIDATE": True,
+        "SECURITY_TWO_FACTOR_RESCUE_EMAIL": False,
+        "SECURITY_MULTI_FACTOR_RECOVERY_CODES": True,
+        "SECURITY_MULTI_FACTOR_RECOVERY_CODES_N": 8,
+        "SECURITY_RETURN_GENERIC_RESPONSES": True,
+        "SECURITY_REGISTERABLE": False,
+        "SECURITY_RECOVERABLE": False,
+        "SECURITY_CONFIRMABLE": False,
+        "SECURITY_CHANGEABLE": True,
+        "SECURITY_SEND_PASSWORD_CHANGE_EMAIL": False,
+        "SECURITY_TRACKABLE": True,
+        "SECURITY_API_ENABLED_METHODS": ["session"],
+        "SECURITY_DEFAULT_REMEMBER_ME": False,
+        "SECURITY_FRESHNESS": timedelta(minutes=_int("FRESHNESS_MINUTES", 5)),
+        "SECURITY_FRESHNESS_GRACE_PERIOD": timedelta(seconds=0),
+        "SECURITY_FRESHNESS_ALLOW_AUTH_TOKEN": False,
+        "SECURITY_POST_LOGIN_VIEW": "/",
+        "SECURITY_POST_LOGOUT_VIEW": "/login",
+        "SECURITY_LOGOUT_METHODS": ["POST"],
+        "SECURITY_I18N_DIRNAME": ["builtin", str(Path(__file__).parent / "translations")],
+        "SECURITY_MSG_LOGIN": ("Logga in för att se sidan.", "info"),
+        "SECURITY_FLASH_MESSAGES": True,
+        "SECURITY_USE_REGISTER_V2": True,
+        # Never look up mail servers while someone logs in.
+        "SECURITY_EMAIL_VALIDATOR_ARGS": {"check_deliverability": False},
+    }
+    if environment == "test":
+        config.update(
+            {
+                "TESTING": True,
+                "LOTS_LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "1000 per minute"),
+                # Cheap argon2id parameters: the tests hash many passwords.
+                "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"argon2__memory_cost": 64, "argon2__rounds": 1},
+            }
+        )
+    config.update(overrides)
+    return config

@@ -1,0 +1,53 @@
+"""Demo data: fictitious agencies and one user per role. Every name is invented."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.admin import service as admin_service
+from app.admin.models import Agency, AgencyKind
+from app.extensions import db
+from app.security.models import User
+
+DEMO_PASSWORD = "demo-lots-2026"  # development/demo only; refused on a production config
+
+DEMO_AGENCIES = [
+    ("Socialtjänsten Norrvik (fiktiv)", AgencyKind.SOCIAL_SERVICES),
+    ("Förebyggande enheten Norrvik (fiktiv)", AgencyKind.SOCIAL_SERVICES),
+    ("Polisen lokalpolisområde Norrvik (fiktiv)", AgencyKind.POLICE),
+    ("Kriminalvården frivård (fiktiv)", AgencyKind.PROBATION),
+    ("Norrviksskolan (fiktiv)", AgencyKind.SCHOOL),
+    ("Fritidsgården Ljuset (fiktiv)", AgencyKind.YOUTH),
+    ("Bostadsbolaget Norrvikshem (fiktivt)", AgencyKind.HOUSING),
+    ("Arbetsförmedlingen (fiktiv)", AgencyKind.EMPLOYMENT),
+    ("Vårdcentralen Norrvik (fiktiv)", AgencyKind.HEALTH),
+    ("Trygghetsbevakning AB (fiktivt)", AgencyKind.SECURITY_COMPANY),
+    ("Föreningen Vägen ut (fiktiv)", AgencyKind.NGO),
+    ("Kommunens IT-avdelning (fiktiv)", AgencyKind.OTHER),
+]
+
+#: (e-mail, name, agency, roles)
+DEMO_USERS = [
+    ("samordnare@norrvik.example.org", "Sara Samordnare", "Socialtjänsten Norrvik (fiktiv)", ["coordinator"]),
+    ("polis@norrvik.example.org", "Per Polis", "Polisen lokalpolisområde Norrvik (fiktiv)", ["partner"]),
+    ("bostad@norrvik.example.org", "Bo Bostad", "Bostadsbolaget Norrvikshem (fiktivt)", ["partner"]),
+    ("processledare@norrvik.example.org", "Pia Processledare", "Förebyggande enheten Norrvik (fiktiv)", ["process_leader"]),
+    ("rapportor@norrvik.example.org", "Rami Rapportör", "Fritidsgården Ljuset (fiktiv)", ["reporter"]),
+    ("analytiker@norrvik.example.org", "Anna Analytiker", "Förebyggande enheten Norrvik (fiktiv)", ["analyst"]),
+    ("admin@norrvik.example.org", "Adam Administratör", "Kommunens IT-avdelning (fiktiv)", ["admin"]),
+    ("granskare@norrvik.example.org", "Greta Granskare", "Kommunens IT-avdelning (fiktiv)", ["auditor"]),
+]
+
+
+def load_demo() -> list[tuple[str, str]]:
+    """Create the demo agencies and users if missing; return (e-mail, roles) rows."""
+    agencies = {a.name: a for a in db.session.scalars(select(Agency))}
+    for name, kind in DEMO_AGENCIES:
+        if name not in agencies:
+            agencies[name] = admin_service.create_agency(name, kind)
+    existing = set(db.session.scalars(select(User.email)))
+    for email, full_name, agency_name, roles in DEMO_USERS:
+        if email not in existing:
+            admin_service.create_user(email, full_name, agencies[agency_name], roles, DEMO_PASSWORD)
+    db.session.commit()
+    return [(email, ", ".join(roles)) for email, _n, _a, roles in DEMO_USERS]

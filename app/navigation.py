@@ -1,0 +1,40 @@
+"""The main menu: each entry names its permission, so a role sees only what it can use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from app.security.authz import can
+from app.security.permissions import Permission
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object
+    permission: Permission
+
+
+NAV: list[NavItem] = [
+    NavItem("main.index", _l("Start"), Permission.HOME_VIEW),
+    NavItem("admin.agencies", _l("Myndigheter"), Permission.AGENCY_MANAGE),
+    NavItem("admin.users", _l("Användare"), Permission.USER_MANAGE),
+]
+
+
+def nav_items() -> list[NavItem]:
+    """Menu entries the current user is allowed to open."""
+    return [item for item in NAV if can(item.permission)]
+
+
+def role_labels(user) -> str:
+    from app.admin.forms import ROLE_LABELS
+
+    return ", ".join(str(ROLE_LABELS.get(name, name)) for name in user.role_names)
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["role_labels"] = role_labels

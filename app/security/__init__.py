@@ -1,0 +1,1 @@
+"""Authentication, authorisation, field encryption and the audit log."""

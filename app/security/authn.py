@@ -1,0 +1,143 @@
+"""Authentication around Flask-Security-Too: lockout, TOTP replay guard,
+session lifetimes, ending sessions, and the freshness helper."""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, user_logged_out
+from flask_security import LoginForm, Totp, logout_user
+from flask_security.signals import user_authenticated
+from flask_security.utils import check_and_update_authn_fresh
+
+from app.db import db, utcnow
+from app.extensions import limiter
+
+
+def generic_login_error() -> str:
+    """One message for every login failure, so nothing tells which part was wrong."""
+    return str(_l("Fel e-postadress eller lösenord, eller så är kontot tillfälligt låst. Försök igen senare."))
+
+
+class ReplayGuardTotp(Totp):
+    """TOTP that refuses a code from a time step that was already used."""
+
+    def get_last_counter(self, user):
+        return user.tf_totp_last_counter
+
+    def set_last_counter(self, user, tmatch):
+        user.tf_totp_last_counter = tmatch.counter
+        db.session.add(user)
+
+
+class LotsLoginForm(LoginForm):
+    """Login form: no remember-me, generic errors."""
+
+    def validate(self, **kwargs) -> bool:
+        self.remember.data = False
+        ok = super().validate(**kwargs)
+        if not ok:
+            # Replace every field error with the single generic message.
+            for field in (self.email, self.password):
+                if field is not None:
+                    field.errors = []
+            self.form_errors[:] = [generic_login_error()]
+        return ok
+
+
+def record_failed_login(user, auth_type: str, tfa: bool) -> None:
+    """Count a failure; lock the account after the configured number."""
+    cfg = current_app.config
+    user.failed_login_count = (user.failed_login_count or 0) + 1
+    if user.failed_login_count >= cfg["LOTS_LOGIN_MAX_FAILURES"]:
+        user.locked_until = utcnow() + timedelta(minutes=cfg["LOTS_LOCKOUT_MINUTES"])
+        user.failed_login_count = 0
+    db.session.add(user)
+    _audit_auth("login.failed", user, detail={"factor": "totp" if tfa else auth_type})
+
+
+def end_all_sessions(user) -> None:
+    """Rotate the user's session identifier so every cookie they hold stops working."""
+    current_app.extensions["security"].datastore.set_uniquifier(user)
+
+
+def _audit_auth(action: str, user, detail: dict | None = None) -> None:
+    audit = current_app.extensions.get("lots_audit_hook")
+    if audit:
+        audit(action, user, detail or {})
+
+
+def _on_authenticated(sender, user, authn_via=None, **extra):
+    user.failed_login_count = 0
+    user.locked_until = None
+    now = utcnow().timestamp()
+    session["lots_login_at"] = now
+    session["lots_seen_at"] = now
+    session.permanent = True
+    _audit_auth("login.succeeded", user, {"via": ",".join(authn_via or [])})
+
+
+def _on_logged_out(sender, user, **extra):
+    if user is not None and getattr(user, "is_authenticated", False):
+        end_all_sessions(user)
+        _audit_auth("logout", user)
+    session.clear()
+
+
+def enforce_session_lifetime():
+    """Idle timeout and absolute lifetime, checked on the server for every request."""
+    if not current_user.is_authenticated:
+        return None
+    now = utcnow().timestamp()
+    cfg = current_app.config
+    login_at = session.get("lots_login_at", 0)
+    seen_at = session.get("lots_seen_at", 0)
+    expired = (
+        now - seen_at > cfg["LOTS_SESSION_IDLE"].total_seconds()
+        or now - login_at > cfg["LOTS_SESSION_MAX"].total_seconds()
+    )
+    if expired:
+        logout_user()
+        session.clear()
+        flash(str(_l("Du har loggats ut eftersom sessionen har gått ut. Logga in igen.")), "info")
+        return redirect(url_for("security.login"))
+    session["lots_seen_at"] = now
+    return None
+
+
+def fresh_login_required(view):
+    """Require a recent password re-entry (re-authentication) for sensitive actions."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        within = current_app.config["SECURITY_FRESHNESS"]
+        grace = current_app.config["SECURITY_FRESHNESS_GRACE_PERIOD"]
+        if not check_and_update_authn_fresh(within, grace):
+            flash(str(_l("Bekräfta ditt lösenord för att fortsätta.")), "info")
+            return redirect(url_for("security.verify", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def login_rate_key() -> str:
+    """Per-account limit key: the submitted e-mail, normalised (never logged)."""
+    return "acct:" + (request.form.get("email") or "").strip().lower()
+
+
+def init_app(app) -> None:
+    user_authenticated.connect(_on_authenticated, app)
+    user_logged_out.connect(_on_logged_out, app)
+    app.before_request(enforce_session_lifetime)
+    login_view = app.view_functions["security.login"]
+    limit = app.config["LOTS_LOGIN_RATE_LIMIT"]
+    limited = limiter.limit(limit, methods=["POST"])(login_view)
+    limited = limiter.limit(limit, methods=["POST"], key_func=login_rate_key)(limited)
+    app.view_functions["security.login"] = limited
+    for endpoint in ("security.two_factor_token_validation", "security.mf_recovery", "security.verify"):
+        if endpoint in app.view_functions:
+            app.view_functions[endpoint] = limiter.limit(limit, methods=["POST"])(app.view_functions[endpoint])
+

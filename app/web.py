@@ -1,0 +1,130 @@
+"""Request plumbing: language, time zone, transaction boundary, headers, error pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g, jsonify, render_template, request, session
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import babel, db
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def select_locale() -> str:
+    """Session choice first (the language switch), Swedish by default."""
+    chosen = session.get("lang")
+    if chosen in current_app.config["LOTS_LANGUAGES"]:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_babel(app) -> None:
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=lambda: "Europe/Stockholm",
+        default_translation_directories=str(app.root_path + "/translations"),
+    )
+
+
+def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """Render a UTC datetime in Europe/Stockholm, Swedish style (2026-11-25 14:05)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return format_datetime(value, fmt)
+
+
+def local_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return local_datetime(value, "yyyy-MM-dd")
+    return value.isoformat()
+
+
+def _commit_at_boundary(response):
+    """One transaction per request: commit unless the request failed."""
+    if response.status_code >= 500:
+        db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("commit failed at request boundary")
+        return error_page(500)
+    return response
+
+
+def _rollback_on_error(exc):
+    if exc is not None:
+        db.session.rollback()
+
+
+def _no_store(response):
+    if current_user.is_authenticated or request.endpoint and request.endpoint.startswith("security."):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def error_page(code: int):
+    """Render an error page that leaks nothing about the cause."""
+    messages = {
+        400: _("Begäran kunde inte behandlas. Kontrollera uppgifterna och försök igen."),
+        403: _("Du har inte behörighet till det här."),
+        404: _("Sidan eller uppgiften finns inte."),
+        405: _("Åtgärden går inte att utföra på det här sättet."),
+        413: _("Det du skickade är för stort."),
+        429: _("För många försök på kort tid. Vänta en stund och försök igen."),
+        500: _("Ett oväntat fel inträffade. Felet är loggat; försök igen senare."),
+    }
+    titles = {
+        400: _("Felaktig begäran"),
+        403: _("Åtkomst nekad"),
+        404: _("Sidan finns inte"),
+        405: _("Metoden är inte tillåten"),
+        413: _("För stor förfrågan"),
+        429: _("För många försök"),
+        500: _("Något gick fel"),
+    }
+    code = code if code in messages else 500
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify({"error": titles[code], "message": messages[code]}), code
+    return render_template("errors/error.html", code=code, title=titles[code], message=messages[code]), code
+
+
+def _handle_http(exc: HTTPException):
+    return error_page(exc.code or 500)
+
+
+def _handle_any(exc: Exception):
+    db.session.rollback()
+    if current_app.config["LOTS_ENV"] == "production":
+        # Exception messages can carry bound values (personal data): log the type only.
+        current_app.logger.error("unhandled %s at %s", type(exc).__name__, request.endpoint)
+    else:
+        current_app.logger.exception("unhandled %s at %s", type(exc).__name__, request.endpoint)
+    return error_page(500)
+
+
+def init_app(app) -> None:
+    app.after_request(_commit_at_boundary)
+    app.after_request(_no_store)
+    app.teardown_request(_rollback_on_error)
+    app.register_error_handler(HTTPException, _handle_http)
+    if not app.config.get("TESTING") or app.config.get("LOTS_HANDLE_ERRORS_IN_TESTS", True):
+        app.register_error_handler(Exception, _handle_any)
+    app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.globals["languages"] = app.config["LOTS_LANGUAGES"]
+    app.jinja_env.globals["g"] = g
+    app.jinja_env.globals["get_locale"] = get_locale

@@ -1,0 +1,181 @@
+"""Fixtures: app, a database session rolled back per test, client, login_as and factories.
+
+The suite runs on SQLite by default and on PostgreSQL when
+LOTS_TEST_DATABASE_URL points at one (`make test` does both).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import uuid
+from pathlib import Path
+
+import pyotp
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db as _db
+
+TEST_DB_URL = os.environ.get("LOTS_TEST_DATABASE_URL")
+PASSWORD = "correct horse battery staple"
+
+
+def _test_config(tmp: Path, url: str) -> dict:
+    return {
+        "ENV": "test",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "LOTS_KEY_FILE": str(tmp / "master-keys.json"),
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app():
+    tmp = Path(tempfile.mkdtemp(prefix="lots-test-"))
+    url = TEST_DB_URL or f"sqlite:///{tmp / 'test.db'}"
+    if url.startswith("postgresql"):
+        _reset_postgres(url)
+    app = create_app(_test_config(tmp, url))
+    with app.app_context():
+        upgrade()
+    yield app
+
+
+@pytest.fixture()
+def db(app):
+    """A session inside a transaction that is rolled back after the test."""
+    with app.app_context():
+        connection = _db.engine.connect()
+        outer = connection.begin()
+        session = _db._make_scoped_session(
+            options={"bind": connection, "binds": {}, "join_transaction_mode": "create_savepoint"}
+        )
+        original = _db.session
+        _db.session = session
+        try:
+            yield session
+        finally:
+            session.remove()
+            outer.rollback()
+            connection.close()
+            _db.session = original
+
+
+@pytest.fixture()
+def client(app, db):
+    app.extensions["limiter"] if "limiter" in app.extensions else None
+    from app.extensions import limiter
+
+    limiter.reset()
+    with app.test_client() as client:
+        yield client
+
+
+# ---------------------------------------------------------------- factories
+
+class Factory:
+    """Builds agencies and users with valid defaults."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def agency(self, name=None, kind="social_services", active=True):
+        from app.admin.models import Agency, AgencyKind
+
+        agency = Agency(name=name or f"Myndighet {uuid.uuid4().hex[:8]}", kind=AgencyKind(kind), active=active)
+        self.session.add(agency)
+        self.session.flush()
+        return agency
+
+    def user(self, roles=("coordinator",), agency=None, kind="social_services", email=None, password=PASSWORD,
+             mfa=True, active=True):
+        from flask_security import hash_password
+        from sqlalchemy import select
+
+        from app.extensions import security
+        from app.security.models import Role, User
+
+        agency = agency or self.agency(kind=kind)
+        role_objs = list(self.session.scalars(select(Role).where(Role.name.in_(roles))))
+        assert len(role_objs) == len(roles), f"unknown role in {roles}"
+        user = User(
+            email=email or f"user-{uuid.uuid4().hex[:10]}@example.org",
+            full_name="Test Användare",
+            password=hash_password(password),
+            active=active,
+            fs_uniquifier=uuid.uuid4().hex,
+            agency=agency,
+            roles=role_objs,
+        )
+        user.totp_key = None
+        if mfa:
+            key = pyotp.random_base32()
+            totp = security._totp_factory._totp(key=key, format="base32")
+            user.tf_totp_secret = totp.to_json(encrypt=True)
+            user.tf_primary_method = "authenticator"
+            user.totp_key = key
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+
+@pytest.fixture()
+def factory(db):
+    return Factory(db)
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+def totp_now(user, offset_steps: int = 0) -> str:
+    import time
+
+    return pyotp.TOTP(user.totp_key).at(time.time() + 30 * offset_steps)
+
+
+def login(client, user, password=PASSWORD, code=None):
+    """Log in through the real forms: password, then TOTP."""
+    page = client.get("/login")
+    resp = client.post(
+        "/login", data={"email": user.email, "password": password, "csrf_token": csrf_from(page.text)}
+    )
+    if resp.status_code == 302 and "tf-validate" in resp.headers.get("Location", ""):
+        page = client.get(resp.headers["Location"])
+        resp = client.post(
+            "/tf-validate",
+            data={"code": code or totp_now(user), "csrf_token": csrf_from(page.text)},
+        )
+    return resp
+
+
+@pytest.fixture()
+def login_as(client, factory):
+    """Create a user with the given role(s) and log in as them; returns the user."""
+
+    def _login_as(*roles, kind="social_services", **kwargs):
+        user = factory.user(roles=roles or ("coordinator",), kind=kind, **kwargs)
+        resp = login(client, user)
+        assert resp.status_code == 302, resp.text[:500]
+        assert client.get("/").status_code in (200, 403)
+        return user
+
+    return _login_as
