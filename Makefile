@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 FLASK  := LOTS_ENV=development $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/lots_test
 
-.PHONY: run test install translations browser-deps test-sqlite test-postgres bench clean
+.PHONY: run test install translations translations-update browser-deps test-sqlite test-postgres bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,21 @@ install: $(BIN)/activate
 	$(BIN)/pip install --quiet -e ".[dev]"
 	$(MAKE) --no-print-directory translations
 
+# Compile both gettext domains: messages (our own Swedish msgids) and
+# flask_security (Swedish texts for Flask-Security-Too's pages and messages).
 translations:
-	$(BIN)/pybabel compile --use-fuzzy -d app/translations -D messages -f >/dev/null 2>&1 || $(BIN)/pybabel compile -d app/translations -D messages
-	$(BIN)/pybabel compile -d app/translations -D flask_security >/dev/null
+	@$(BIN)/pybabel -q compile -d app/translations -D messages
+	@$(BIN)/pybabel -q compile -d app/translations -D flask_security
+
+# After adding or changing _()/_l() texts: re-extract, merge into sv and en, then
+# translate the new en msgstr (tests/test_i18n.py fails on empty ones) and compile.
+# No fuzzy matching: a guessed msgstr would be shown once compiled.
+translations-update:
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs=".* ._ node_modules instance" \
+		--project=Lots --copyright-holder="Lots" -o app/translations/messages.pot .
+	$(BIN)/pybabel -q update -i app/translations/messages.pot -d app/translations -D messages -l sv --no-fuzzy-matching
+	$(BIN)/pybabel -q update -i app/translations/messages.pot -d app/translations -D messages -l en --no-fuzzy-matching
+	$(MAKE) --no-print-directory translations
 
 run: install
 	$(FLASK) db upgrade

@@ -22,8 +22,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path, overrides))
 
     from app import extensions, web
+    from app.security import audit
+    from app.security import crypto
     from app.security import setup as security_setup
 
+    crypto.init_app(app)
     extensions.db.init_app(app)
     with app.app_context():
         from app.db import configure_engine
@@ -34,16 +37,23 @@ def create_app(overrides: dict | None = None) -> Flask:
     web.init_babel(app)
     extensions.limiter.init_app(app)
     security_setup.init_app(app)
+    audit.init_app(app)
 
     from app.admin.views import bp as admin_bp
+    from app.audit.views import bp as audit_bp
     from app.main.views import bp as main_bp
+
+    from app.cases import models as _cases_models  # noqa: F401  (registers the tables until cases has views)
 
     app.register_blueprint(main_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(audit_bp)
 
     from app import cli, navigation
 
     cli.init_app(app)
     web.init_app(app)
     navigation.init_app(app)
+    # Every model is imported by now: check that the field sets name real fields.
+    app.extensions["lots_gate"].validate_models(extensions.db.Model)
     return app

@@ -82,5 +82,8 @@ def policies_check():
 
 
 def init_app(app) -> None:
-    for group in (demo_cli, users_cli, policies_cli):
+    from app.audit.cli import audit_cli
+    from app.security.crypto.cli import keys_cli
+
+    for group in (demo_cli, users_cli, policies_cli, audit_cli, keys_cli):
         app.cli.add_command(group)

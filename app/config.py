@@ -135,6 +135,7 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "SECURITY_TWO_FACTOR": True,
         "SECURITY_TWO_FACTOR_ENABLED_METHODS": ["authenticator"],
         "SECURITY_TWO_FACTOR_ALWAYS_VALIDATE": True,
+        "SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY": 60,
         "SECURITY_TWO_FACTOR_RESCUE_EMAIL": False,
         "SECURITY_MULTI_FACTOR_RECOVERY_CODES": True,
         "SECURITY_MULTI_FACTOR_RECOVERY_CODES_N": 8,
@@ -164,7 +165,7 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         config.update(
             {
                 "TESTING": True,
-                "LOTS_LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "1000 per minute"),
+                "LOTS_LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "30 per minute"),
                 # Cheap argon2id parameters: the tests hash many passwords.
                 "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"argon2__memory_cost": 64, "argon2__rounds": 1},
             }

@@ -1,4 +1,4 @@
-"""Demo data: fictitious agencies and one user per role. Every name is invented."""
+"""Demo data: fictitious agencies, one user per role and a few participants. Every name is invented."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.admin import service as admin_service
 from app.admin.models import Agency, AgencyKind
+from app.cases.demo import load_demo_participants
 from app.extensions import db
 from app.security.models import User
 
@@ -49,5 +50,6 @@ def load_demo() -> list[tuple[str, str]]:
     for email, full_name, agency_name, roles in DEMO_USERS:
         if email not in existing:
             admin_service.create_user(email, full_name, agencies[agency_name], roles, DEMO_PASSWORD)
+    load_demo_participants()
     db.session.commit()
     return [(email, ", ".join(roles)) for email, _n, _a, roles in DEMO_USERS]

@@ -8,11 +8,12 @@ from flask_security import Security
 from flask_wtf import CSRFProtect
 
 from app.db import db
+from app.security.totp import ReplayGuardTotp
 
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-security = Security()
+security = Security(totp_cls=ReplayGuardTotp)
 
 __all__ = ["db", "migrate", "csrf", "babel", "limiter", "security"]

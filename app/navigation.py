@@ -21,12 +21,13 @@ NAV: list[NavItem] = [
     NavItem("main.index", _l("Start"), Permission.HOME_VIEW),
     NavItem("admin.agencies", _l("Myndigheter"), Permission.AGENCY_MANAGE),
     NavItem("admin.users", _l("Användare"), Permission.USER_MANAGE),
+    NavItem("audit.events", _l("Granskningslogg"), Permission.AUDIT_READ),
 ]
 
 
 def nav_items() -> list[NavItem]:
     """Menu entries the current user is allowed to open."""
-    return [item for item in NAV if can(item.permission)]
+    return [item for item in NAV if can(item.permission, route_level=True)]
 
 
 def role_labels(user) -> str:

@@ -16,6 +16,7 @@ import pyotp
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from app import create_app
 from app.extensions import db as _db
@@ -55,42 +56,60 @@ def app():
     yield app
 
 
+class _TestScopedSession(scoped_session):
+    """One session per test, shared by the test and every request it makes.
+
+    Flask-SQLAlchemy removes the session when an app context ends; here that
+    is a no-op so the test keeps its objects, and the real removal happens
+    when the test's outer transaction is rolled back.
+    """
+
+    def remove(self):
+        pass
+
+
 @pytest.fixture()
 def db(app):
-    """A session inside a transaction that is rolled back after the test."""
+    """A session inside a transaction that is rolled back after the test.
+
+    No app context stays pushed during the test: each request gets its own,
+    as in production (so flask.g does not leak between requests).
+    """
     with app.app_context():
         connection = _db.engine.connect()
-        outer = connection.begin()
-        session = _db._make_scoped_session(
-            options={"bind": connection, "binds": {}, "join_transaction_mode": "create_savepoint"}
-        )
-        original = _db.session
-        _db.session = session
-        try:
-            yield session
-        finally:
-            session.remove()
-            outer.rollback()
-            connection.close()
-            _db.session = original
+    outer = connection.begin()
+    session = _TestScopedSession(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint", class_=Session),
+        scopefunc=lambda: "test",
+    )
+    original = _db.session
+    _db.session = session
+    try:
+        yield session
+    finally:
+        session.registry().close()
+        outer.rollback()
+        connection.close()
+        _db.session = original
 
 
 @pytest.fixture()
 def client(app, db):
-    app.extensions["limiter"] if "limiter" in app.extensions else None
     from app.extensions import limiter
 
     limiter.reset()
-    with app.test_client() as client:
-        yield client
+    # Not used as a context manager: a preserved request context would leak
+    # flask.g (and the logged-in user) into the next client's requests.
+    return app.test_client()
 
 
 # ---------------------------------------------------------------- factories
 
 class Factory:
-    """Builds agencies and users with valid defaults."""
+    """Builds agencies, users and participants with valid defaults."""
 
-    def __init__(self, session):
+    def __init__(self, app, session):
+        self.app = app
         self.session = session
 
     def agency(self, name=None, kind="social_services", active=True):
@@ -103,6 +122,10 @@ class Factory:
 
     def user(self, roles=("coordinator",), agency=None, kind="social_services", email=None, password=PASSWORD,
              mfa=True, active=True):
+        with self.app.app_context():
+            return self._user(roles, agency, kind, email, password, mfa, active)
+
+    def _user(self, roles, agency, kind, email, password, mfa, active):
         from flask_security import hash_password
         from sqlalchemy import select
 
@@ -132,10 +155,47 @@ class Factory:
         self.session.flush()
         return user
 
+    def participant(self, **fields):
+        """A participant with invented, valid personal data; ``fields`` override it."""
+        from datetime import date
+
+        from app.cases.models import Participant, ProtectedIdentity
+
+        with self.app.app_context():
+            values = {
+                "first_name": "Testa",
+                "last_name": f"Påhittsson-{uuid.uuid4().hex[:6]}",
+                "personal_number": fake_personal_number(),
+                "date_of_birth": date(1999, 1, 31),
+                "phone": "070-174 06 99",
+                "email": "testa@example.org",
+                "street_address": "Testvägen 1",
+                "postal_code": "199 99",
+                "city": "Norrvik",
+                "protected_identity": ProtectedIdentity.NONE,
+                "notes": "Fiktiv testperson.",
+                **fields,
+            }
+            participant = Participant(**values)
+            self.session.add(participant)
+            self.session.flush()
+            return participant
+
+
+def fake_personal_number() -> str:
+    """A random, invented 12-digit personal identity number that passes the Luhn check."""
+    import random
+
+    from app.cases.identity import luhn_valid
+
+    base = f"{random.randint(50, 99):02d}{random.randint(1, 12):02d}{random.randint(1, 28):02d}{random.randint(900, 999)}"
+    check = next(str(c) for c in range(10) if luhn_valid(base + str(c)))
+    return "19" + base + check
+
 
 @pytest.fixture()
-def factory(db):
-    return Factory(db)
+def factory(app, db):
+    return Factory(app, db)
 
 
 def csrf_from(html: str) -> str:

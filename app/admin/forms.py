@@ -79,4 +79,10 @@ class NewUserForm(UserForm):
 
 
 class ConfirmForm(FlaskForm):
-    """An empty form: its CSRF token confirms a destructive action."""
+    """A button-only form; its CSRF token proves the request came from our page."""
+
+
+class DestructiveConfirmForm(FlaskForm):
+    """A destructive action needs an explicit tick in addition to the button."""
+
+    confirmed = BooleanField(validators=[DataRequired(_l("Bekräfta åtgärden genom att kryssa i rutan."))])

@@ -10,8 +10,10 @@ from sqlalchemy import func, or_, select
 
 from app.admin.models import Agency, AgencyKind
 from app.extensions import db
+from app.security.audit import record
 from app.security.authn import end_all_sessions
 from app.security.models import Role, User
+from app.security.permissions import Permission
 
 AGENCY_SORTS = {"name": Agency.name, "kind": Agency.kind, "-name": Agency.name.desc()}
 USER_SORTS = {
@@ -48,14 +50,20 @@ def create_agency(name: str, kind: AgencyKind) -> Agency:
     agency = Agency(name=name.strip(), kind=kind, active=True)
     db.session.add(agency)
     db.session.flush()
+    record("agency.created", object_type="agency", object_id=agency.id, permission=Permission.AGENCY_MANAGE,
+           detail={"kind": kind.value})
     return agency
 
 
 def update_agency(agency: Agency, name: str, kind: AgencyKind, active: bool) -> Agency:
     """Rename, reclassify or (de)activate an agency."""
     _ensure_unique_agency_name(name, exclude_id=agency.id)
+    changed = [f for f, old, new in (("name", agency.name, name.strip()), ("kind", agency.kind, kind),
+                                     ("active", agency.active, active)) if old != new]
     agency.name, agency.kind, agency.active = name.strip(), kind, active
     db.session.flush()
+    record("agency.updated", object_type="agency", object_id=agency.id, permission=Permission.AGENCY_MANAGE,
+           detail={"changed": ",".join(changed), "kind": kind.value, "active": str(active).lower()})
     return agency
 
 
@@ -102,17 +110,28 @@ def create_user(email: str, full_name: str, agency: Agency, role_names: list[str
     )
     db.session.add(user)
     db.session.flush()
+    record("user.created", object_type="user", object_id=user.id, permission=Permission.USER_MANAGE,
+           detail={"agency": agency.id, "roles": ",".join(user.role_names)})
     return user
 
 
 def update_user(user: User, full_name: str, agency: Agency, role_names: list[str]) -> User:
     """Change an account's name, agency or roles; a change of access ends its sessions."""
     roles = roles_by_name(role_names)
-    access_changed = agency.id != user.agency_id or {r.name for r in roles} != set(user.role_names)
+    changed = [
+        f for f, differs in (
+            ("full_name", full_name.strip() != user.full_name),
+            ("agency", agency.id != user.agency_id),
+            ("roles", {r.name for r in roles} != set(user.role_names)),
+        ) if differs
+    ]
+    access_changed = "agency" in changed or "roles" in changed
     user.full_name, user.agency, user.roles = full_name.strip(), agency, roles
     if access_changed:
         end_all_sessions(user)
     db.session.flush()
+    record("user.updated", object_type="user", object_id=user.id, permission=Permission.USER_MANAGE,
+           detail={"changed": ",".join(changed), "agency": agency.id, "roles": ",".join(user.role_names)})
     return user
 
 
@@ -121,6 +140,7 @@ def deactivate_user(user: User) -> User:
     user.active = False
     end_all_sessions(user)
     db.session.flush()
+    record("user.deactivated", object_type="user", object_id=user.id, permission=Permission.USER_MANAGE)
     return user
 
 
@@ -130,6 +150,7 @@ def reactivate_user(user: User) -> User:
     user.failed_login_count = 0
     user.locked_until = None
     db.session.flush()
+    record("user.reactivated", object_type="user", object_id=user.id, permission=Permission.USER_MANAGE)
     return user
 
 
@@ -141,4 +162,5 @@ def reset_mfa(user: User) -> User:
     user.mf_recovery_codes = None
     end_all_sessions(user)
     db.session.flush()
+    record("user.mfa_reset", object_type="user", object_id=user.id, permission=Permission.USER_MANAGE)
     return user

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from app.admin import service
-from app.admin.forms import AGENCY_KIND_LABELS, ROLE_LABELS, AgencyForm, ConfirmForm, NewUserForm, UserForm
+from app.admin.forms import AGENCY_KIND_LABELS, ROLE_LABELS, AgencyForm, ConfirmForm, DestructiveConfirmForm, NewUserForm, UserForm
 from app.admin.models import Agency, AgencyKind
 from app.extensions import db
 from app.security.authz import requires
@@ -126,7 +126,9 @@ def user_edit(user_id: int):
         flash(_("Ändringarna är sparade."), "success")
         return redirect(url_for("admin.users"))
     return (
-        render_template("admin/user_form.html", form=form, user=user, confirm=ConfirmForm()),
+        render_template(
+            "admin/user_form.html", form=form, user=user, confirm=ConfirmForm(), destructive=DestructiveConfirmForm()
+        ),
         400 if form.errors else 200,
     )
 
@@ -136,11 +138,11 @@ def user_edit(user_id: int):
 def user_deactivate(user_id: int):
     """Deactivate an account; its sessions end at once."""
     user = _load(User, user_id)
-    if ConfirmForm().validate_on_submit():
+    if DestructiveConfirmForm().validate_on_submit():
         service.deactivate_user(user)
         flash(_("Kontot är inaktiverat och alla dess sessioner är avslutade."), "success")
     else:
-        flash(_("Åtgärden kunde inte bekräftas. Försök igen."), "error")
+        flash(_("Inget ändrades: bekräfta genom att kryssa i rutan."), "error")
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
@@ -160,7 +162,9 @@ def user_reactivate(user_id: int):
 def user_reset_mfa(user_id: int):
     """Remove an account's authenticator so the user enrols again."""
     user = _load(User, user_id)
-    if ConfirmForm().validate_on_submit():
+    if DestructiveConfirmForm().validate_on_submit():
         service.reset_mfa(user)
         flash(_("Tvåstegsverifieringen är återställd. Användaren registrerar en ny app vid nästa inloggning."), "success")
+    else:
+        flash(_("Inget ändrades: bekräfta genom att kryssa i rutan."), "error")
     return redirect(url_for("admin.user_edit", user_id=user.id))

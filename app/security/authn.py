@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, user_logged_out
-from flask_security import LoginForm, Totp, logout_user
+from flask_security import LoginForm, logout_user
 from flask_security.signals import user_authenticated
 from flask_security.utils import check_and_update_authn_fresh
 
@@ -20,17 +20,6 @@ from app.extensions import limiter
 def generic_login_error() -> str:
     """One message for every login failure, so nothing tells which part was wrong."""
     return str(_l("Fel e-postadress eller lösenord, eller så är kontot tillfälligt låst. Försök igen senare."))
-
-
-class ReplayGuardTotp(Totp):
-    """TOTP that refuses a code from a time step that was already used."""
-
-    def get_last_counter(self, user):
-        return user.tf_totp_last_counter
-
-    def set_last_counter(self, user, tmatch):
-        user.tf_totp_last_counter = tmatch.counter
-        db.session.add(user)
 
 
 class LotsLoginForm(LoginForm):

@@ -24,27 +24,42 @@ POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
 #: Endpoints reachable without a declared permission. Each says why.
 PUBLIC_ENDPOINTS: dict[str, str] = {
     "static": "stylesheets and scripts, no data",
+    "security.static": "Flask-Security's own static files, no data",
     "main.healthz": "load-balancer health check, no data",
     "main.set_language": "stores the chosen UI language in the session",
     "security.login": "the login form",
     "security.logout": "ends the session",
     "security.two_factor_token_validation": "second login step; Flask-Security checks the half-logged-in state",
     "security.two_factor_rescue": "second login step; Flask-Security checks the half-logged-in state",
+    "security.tf_select": "second login step; Flask-Security checks the half-logged-in state",
     "security.mf_recovery": "recovery code during login; Flask-Security checks the half-logged-in state",
     "security.two_factor_setup": "MFA enrolment; Flask-Security requires a login or the half-logged-in state",
     "security.two_factor_setup_validate": "MFA enrolment; Flask-Security requires the setup state",
-    "security.two_factor_select": "second login step; Flask-Security checks the half-logged-in state",
-    "security.two_factor_qrcode": "MFA enrolment; Flask-Security requires the setup state",
     "security.mf_recovery_codes": "own recovery codes; Flask-Security requires a fresh login",
     "security.change_password": "own password; Flask-Security requires a login",
     "security.verify": "re-authentication; Flask-Security requires a login",
-    "security.tf_setup": "MFA enrolment",
-    "security.tf_rescue": "MFA rescue",
 }
 
 
 class PolicyError(RuntimeError):
     """The files in policies/ name something the application does not know."""
+
+
+FIELDSET_READ = "fieldset.read:"
+FIELDSET_WRITE = "fieldset.write:"
+MATRIX_FIELDS = ["role", "agency_kind", "permission", "fieldset", "condition", "effect"]
+
+
+def _read_fieldsets(path: Path) -> dict[str, list[tuple[str, str]]]:
+    """fieldsets.csv → {fieldset: [(model, attribute), ...]}."""
+    fieldsets: dict[str, list[tuple[str, str]]] = {}
+    with path.open(newline="") as handle:
+        for row in csv.reader(line for line in handle if line.strip() and not line.lstrip().startswith("#")):
+            if len(row) != 3:
+                raise PolicyError(f"{path.name}: expected 'fieldset, model, attribute', got {row!r}")
+            name, model, attribute = (cell.strip() for cell in row)
+            fieldsets.setdefault(name, []).append((model, attribute))
+    return fieldsets
 
 
 class Gate:
@@ -54,6 +69,10 @@ class Gate:
         self.policy_dir = policy_dir
         self.enforcer = casbin.Enforcer(str(policy_dir / "model.conf"), str(policy_dir / "policy.csv"))
         self.enforcer.add_function("holds", self._holds)
+        fieldset_file = policy_dir / "fieldsets.csv"
+        self.fieldsets = _read_fieldsets(fieldset_file) if fieldset_file.exists() else {}
+        #: (model name, attribute) → field set
+        self.field_to_set = {field: name for name, fields in self.fieldsets.items() for field in fields}
         self.validate()
 
     @staticmethod
@@ -63,12 +82,17 @@ class Gate:
     def rules(self) -> list[list[str]]:
         return [list(rule) for rule in self.enforcer.get_policy()]
 
+    def _known_permission(self, perm: str) -> bool:
+        for prefix in (FIELDSET_READ, FIELDSET_WRITE):
+            if perm.startswith(prefix):
+                return perm[len(prefix):] in self.fieldsets
+        return perm in {p.value for p in Permission}
+
     def validate(self) -> None:
-        """Refuse policies that name unknown roles, kinds, permissions or conditions."""
+        """Refuse policies that name unknown roles, kinds, permissions, field sets or conditions."""
         from app.admin.models import AgencyKind
 
         kinds = {k.value for k in AgencyKind} | {"*"}
-        permissions = {p.value for p in Permission}
         errors = []
         for number, rule in enumerate(self.rules(), start=1):
             if len(rule) != 5:
@@ -79,8 +103,8 @@ class Gate:
                 errors.append(f"rule {number}: unknown role {role!r}")
             if kind not in kinds:
                 errors.append(f"rule {number}: unknown agency kind {kind!r}")
-            if perm not in permissions:
-                errors.append(f"rule {number}: unknown permission {perm!r}")
+            if not self._known_permission(perm):
+                errors.append(f"rule {number}: unknown permission or field set {perm!r}")
             if cond not in CONDITIONS:
                 errors.append(f"rule {number}: unknown condition {cond!r}")
             if eft not in ("allow", "deny"):
@@ -88,24 +112,71 @@ class Gate:
         if errors:
             raise PolicyError("Invalid policy in policies/:\n" + "\n".join(errors))
 
-    def decide(self, user: Any, permission: Permission | str, obj: Any = None) -> bool:
+    def validate_models(self, model_base) -> None:
+        """Every field set must name existing model attributes (checked once all models are imported)."""
+        classes = {mapper.class_.__name__: mapper.class_ for mapper in model_base.registry.mappers}
+        errors = [
+            f"field set {name}: unknown field {model}.{attribute}"
+            for name, fields in self.fieldsets.items()
+            for model, attribute in fields
+            if model not in classes or not hasattr(classes[model], attribute)
+        ]
+        if errors:
+            raise PolicyError("Invalid field sets in policies/fieldsets.csv:\n" + "\n".join(errors))
+
+    def decide(self, user: Any, permission: Permission | str, obj: Any = None, *, route_level: bool = False,
+               fieldset: str | None = None) -> bool:
         """May this user exercise this permission (on this object)?"""
         if user is None or not getattr(user, "is_authenticated", False) or not user.active:
             return False
         perm = str(permission)
         kind = user.agency.kind.value if user.agency else ""
-        ctx = Context(user=user, obj=obj)
+        ctx = Context(user=user, obj=obj, fieldset=fieldset, route_level=route_level)
         return any(self.enforcer.enforce(role, kind, perm, ctx) for role in user.role_names)
+
+    def readable_fieldsets(self, user: Any, obj: Any) -> set[str]:
+        """The field sets of this object the user may read now."""
+        return {name for name in self.fieldsets if self.decide(user, FIELDSET_READ + name, obj, fieldset=name)}
+
+    def fieldset_of(self, obj: Any, attribute: str) -> str | None:
+        return self.field_to_set.get((type(obj).__name__, attribute))
+
+    def redact(self, user: Any, obj: Any) -> tuple[dict[str, Any], set[str]]:
+        """Only the permitted fields of obj, plus the field-set names they came from."""
+        allowed = self.readable_fieldsets(user, obj)
+        model = type(obj).__name__
+        values = {
+            attribute: getattr(obj, attribute)
+            for name in sorted(allowed)
+            for owner, attribute in self.fieldsets[name]
+            if owner == model
+        }
+        return values, allowed
+
+    def check_write(self, user: Any, obj: Any, attributes: list[str]) -> None:
+        """Refuse (403) a write that touches any field outside the user's write grants."""
+        for attribute in attributes:
+            name = self.fieldset_of(obj, attribute)
+            if name is None or not self.decide(user, FIELDSET_WRITE + name, obj, fieldset=name):
+                g.lots_denied_permission = FIELDSET_WRITE + (name or attribute)
+                abort(403)
 
     def matrix(self) -> list[dict[str, str]]:
         """The access matrix, rendered from the policy so it never drifts."""
-        return [
-            {"role": r, "agency_kind": k, "permission": p, "condition": c, "effect": e}
-            for r, k, p, c, e in sorted(self.rules())
-        ]
+        rows = []
+        for role, kind, perm, cond, eft in self.rules():
+            fieldset = ""
+            for prefix in (FIELDSET_READ, FIELDSET_WRITE):
+                if perm.startswith(prefix):
+                    perm, fieldset = prefix.rstrip(":"), perm[len(prefix):]
+            rows.append(
+                {"role": role, "agency_kind": kind, "permission": perm, "fieldset": fieldset,
+                 "condition": cond, "effect": eft}
+            )
+        return sorted(rows, key=lambda r: tuple(r.values()))
 
     def write_matrix(self, out) -> None:
-        writer = csv.DictWriter(out, fieldnames=["role", "agency_kind", "permission", "condition", "effect"])
+        writer = csv.DictWriter(out, fieldnames=MATRIX_FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(self.matrix())
 
@@ -114,15 +185,19 @@ def gate() -> Gate:
     return current_app.extensions["lots_gate"]
 
 
-def can(permission: Permission | str, obj: Any = None) -> bool:
+def can(permission: Permission | str, obj: Any = None, *, route_level: bool = False) -> bool:
     """Template and view helper: may the current user do this?"""
-    return gate().decide(current_user, permission, obj)
+    return gate().decide(current_user, permission, obj, route_level=route_level)
 
 
-def authorize(permission: Permission | str, obj: Any = None) -> None:
+def authorize(permission: Permission | str, obj: Any = None, *, route_level: bool = False) -> None:
     """Abort with 403 unless the policy allows the current user this permission."""
-    if not can(permission, obj):
+    if not can(permission, obj, route_level=route_level):
         g.lots_denied_permission = str(permission)
+        # Logged before the 403; the request boundary commits it (status < 500).
+        from app.security.audit import record_denial
+
+        record_denial(permission, obj)
         abort(403)
 
 
@@ -134,7 +209,7 @@ def requires(permission: Permission) -> Callable:
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()
-            authorize(permission)
+            authorize(permission, route_level=True)
             return view(*args, **kwargs)
 
         wrapped.lots_permission = permission  # type: ignore[attr-defined]

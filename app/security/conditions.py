@@ -12,10 +12,17 @@ from typing import Any, Callable
 
 @dataclass(frozen=True)
 class Context:
-    """What a condition may look at: the acting user and the object, if any."""
+    """What a condition may look at: the acting user, the object, and the field set asked for.
+
+    ``route_level`` is True when a route is entered before its object is
+    loaded; object conditions then answer "possibly" (True) and the view
+    must call authorize() again with the object.
+    """
 
     user: Any
     obj: Any = None
+    fieldset: str | None = None
+    route_level: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -36,12 +43,67 @@ def always(ctx: Context) -> bool:
     return True
 
 
+def _case_of(obj: Any) -> Any:
+    """The case an object belongs to: the object itself if it is a case."""
+    return getattr(obj, "case", None) or obj
+
+
 @condition("same_agency")
 def same_agency(ctx: Context) -> bool:
-    """The object belongs to the user's own agency (route level: not yet known, so allowed)."""
+    """The object belongs to the user's own agency."""
     if ctx.obj is None:
-        return True
+        return ctx.route_level
     return getattr(ctx.obj, "agency_id", None) == ctx.user.agency_id
+
+
+@condition("coordinates_case")
+def coordinates_case(ctx: Context) -> bool:
+    """The user is the coordinator assigned to the case."""
+    if ctx.obj is None:
+        return ctx.route_level
+    case = _case_of(ctx.obj)
+    return getattr(case, "coordinator_id", None) == ctx.user.id
+
+
+@condition("on_case_team")
+def on_case_team(ctx: Context) -> bool:
+    """The user's agency is on the case team."""
+    if ctx.obj is None:
+        return ctx.route_level
+    case = _case_of(ctx.obj)
+    return ctx.user.agency_id in set(getattr(case, "team_agency_ids", ()) or ())
+
+
+@condition("consent_covers")
+def consent_covers(ctx: Context) -> bool:
+    """The user's agency is on the team AND a current consent covers it for this field set.
+
+    The case answers ``consent_covers(agency_id, fieldset)`` from its consents,
+    evaluated at the time of the request, so a withdrawal takes effect at once.
+    """
+    if ctx.obj is None:
+        return ctx.route_level
+    if not on_case_team(ctx):
+        return False
+    case = _case_of(ctx.obj)
+    check = getattr(case, "consent_covers", None)
+    return bool(check and ctx.fieldset and check(ctx.user.agency_id, ctx.fieldset))
+
+
+@condition("assigned_to_agency")
+def assigned_to_agency(ctx: Context) -> bool:
+    """The object (e.g. a plan item) is assigned to the user's agency, on a case whose team includes it."""
+    if ctx.obj is None:
+        return ctx.route_level
+    return getattr(ctx.obj, "responsible_agency_id", None) == ctx.user.agency_id and on_case_team(ctx)
+
+
+@condition("own_report")
+def own_report(ctx: Context) -> bool:
+    """The user filed the report."""
+    if ctx.obj is None:
+        return ctx.route_level
+    return getattr(ctx.obj, "reporter_id", None) == ctx.user.id
 
 
 def evaluate(name: str, ctx: Context) -> bool:

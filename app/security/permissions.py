@@ -9,6 +9,8 @@ class Permission(str, enum.Enum):
     HOME_VIEW = "home:view"
     AGENCY_MANAGE = "agency:manage"
     USER_MANAGE = "user:manage"
+    AUDIT_READ = "audit:read"
+    AUDIT_EXPORT = "audit:export"
 
     def __str__(self) -> str:
         return self.value

@@ -31,7 +31,6 @@ def init_app(app) -> None:
         datastore,
         register_blueprint=True,
         login_form=authn.LotsLoginForm,
-        totp_cls=authn.ReplayGuardTotp,
     )
     app.login_manager.session_protection = "strong"
     authz.init_app(app)

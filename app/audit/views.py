@@ -1,0 +1,117 @@
+"""Auditor pages: search the audit log, and "who has accessed this object" on screen and as PDF.
+
+Looking at the log is itself logged (audit.search, audit.report, audit.export),
+and each event is written before the page or PDF is produced.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, make_response, render_template, request
+from flask_login import current_user
+
+from app.audit import service
+from app.audit.forms import OUTCOME_LABELS, AccessReportForm, EventSearchForm
+from app.audit.pdf import render_pdf
+from app.security.audit import audited_read
+from app.security.authn import fresh_login_required
+from app.security.authz import requires
+from app.security.permissions import Permission
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+def _page() -> int:
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+
+
+def _per_page() -> int:
+    return current_app.config.get("LOTS_PAGE_SIZE", 25)
+
+
+def _events_page(form, pagination, rows):
+    return render_template(
+        "audit/events.html",
+        form=form,
+        pagination=pagination,
+        rows=rows,
+        outcome_labels=OUTCOME_LABELS,
+        action_codes=sorted(service.ACTION_LABELS),
+    )
+
+
+@bp.get("/events")
+@requires(Permission.AUDIT_READ)
+def events():
+    """Search the audit log by object, user, agency, action, outcome and period; newest first."""
+    form = EventSearchForm(request.args)
+    submitted = any(k != "page" for k in request.args)
+    if submitted and not form.validate():
+        return _events_page(form, None, []), 400
+    query = form.to_query()
+    pagination = service.search_events(query, page=_page(), per_page=_per_page())
+    return audited_read(
+        "audit.search",
+        lambda: _events_page(form, pagination, service.event_rows(pagination.items)),
+        object_type=query.object_type,
+        object_id=query.object_id,
+        permission=Permission.AUDIT_READ,
+        detail={"filters": query.used()} if query.used() else None,
+    )
+
+
+@bp.get("/access")
+@requires(Permission.AUDIT_READ)
+def access():
+    """Report who has accessed one object (a case code or another pseudonymous id)."""
+    form = AccessReportForm(request.args)
+    if not request.args:
+        return render_template("audit/access.html", form=form, report=None)
+    if not form.validate():
+        return render_template("audit/access.html", form=form, report=None), 400
+    object_id, object_type = form.object_id.data, form.object_type.data
+    summary = service.access_summary(object_id, object_type)
+    pagination = service.search_events(
+        service.EventQuery(object_id=object_id, object_type=object_type), page=_page(), per_page=_per_page()
+    )
+    return audited_read(
+        "audit.report",
+        lambda: render_template(
+            "audit/access.html",
+            form=form,
+            report={"summary": summary},
+            pagination=pagination,
+            rows=service.event_rows(pagination.items),
+            outcome_labels=OUTCOME_LABELS,
+        ),
+        object_type=object_type,
+        object_id=object_id,
+        permission=Permission.AUDIT_READ,
+    )
+
+
+@bp.get("/access/export")
+@requires(Permission.AUDIT_EXPORT)
+@fresh_login_required
+def access_export():
+    """The access report for one object as PDF (re-authentication required; the export is logged)."""
+    form = AccessReportForm(request.args)
+    if not form.validate():
+        return render_template("audit/access.html", form=form, report=None), 400
+    object_id, object_type = form.object_id.data, form.object_type.data
+    report = service.access_report(object_id, object_type, requested_by=current_user.id)
+
+    def pdf_response():
+        pdf = render_pdf("pdf/audit_access.html", report=report, outcome_labels={k: str(v) for k, v in OUTCOME_LABELS.items()})
+        response = make_response(pdf)
+        response.headers["Content-Type"] = "application/pdf"
+        response.headers["Content-Disposition"] = f'attachment; filename="atkomstrapport-{object_id}.pdf"'
+        return response
+
+    return audited_read(
+        "audit.export",
+        pdf_response,
+        object_type=object_type,
+        object_id=object_id,
+        permission=Permission.AUDIT_EXPORT,
+        detail={"format": "pdf", "events": report["total"]},
+    )

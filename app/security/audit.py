@@ -1,0 +1,355 @@
+"""The tamper-evident audit log.
+
+Every event is written by :func:`record`, inside the caller's transaction, and
+chained to the one before it: ``hmac = HMAC-SHA256(key, content + prev_hmac)``
+with a key from ``LOTS_AUDIT_KEY`` that never enters the database. Writers lock
+the one-row ``audit_head`` (``UPDATE ... RETURNING``: a row lock on PostgreSQL,
+the write lock on SQLite) before they append, so any number of workers keep one
+unbroken chain. There is no API to change or delete an event, and the migration
+adds triggers that refuse both.
+
+If the event cannot be written, :func:`record` raises and the request fails:
+callers write the event *before* they produce the data (see :func:`audited_read`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac as _hmac
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from flask import current_app, has_request_context
+from sqlalchemy import String, insert, select, type_coerce, update
+
+from app.audit.models import GENESIS_HMAC, AuditEvent, AuditHead, AuditOutcome
+from app.db import db, utcnow
+
+T = TypeVar("T")
+
+#: Bumped if the canonical form of an event ever changes; part of every HMAC.
+FORMAT_VERSION = 1
+_KEY_LABEL = b"lots-audit-chain-v1"
+_CURRENT = object()
+
+_ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
+_OBJECT_TYPE = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Pseudonymous ids only: no spaces and no "@", so names and e-mail addresses do not fit.
+_OBJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+_FIELD_SET = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")
+_DETAIL_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_DETAIL_VALUE = re.compile(r"^[A-Za-z0-9_.:,+-]{0,100}$")
+MAX_PURPOSE = 500
+
+_events = AuditEvent.__table__
+_head = AuditHead.__table__
+
+
+class AuditError(RuntimeError):
+    """The audit event could not be written; the action it describes must not go ahead."""
+
+
+# ------------------------------------------------------------------ the chain
+
+
+def audit_key() -> bytes:
+    """The chain key, derived from LOTS_AUDIT_KEY (configuration, never the database)."""
+    secret = current_app.config.get("LOTS_AUDIT_KEY")
+    if not secret or len(secret) < 32:
+        raise AuditError("LOTS_AUDIT_KEY is missing or shorter than 32 characters")
+    return derive_key(secret)
+
+
+def derive_key(secret: str) -> bytes:
+    """Separate the chain key from any other use of the same secret."""
+    return _hmac.digest(secret.encode(), _KEY_LABEL, hashlib.sha256)
+
+
+def canonical_time(value: datetime) -> str:
+    """UTC, microseconds, no offset: the same text whichever database returns the value."""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds")
+
+
+def event_mac(key: bytes, values: tuple, prev_hmac: str) -> str:
+    """HMAC-SHA256 over the canonical JSON of an event's content and the previous HMAC.
+
+    ``values`` is (id, occurred_at text, actor_user_id, actor_agency_id, action,
+    object_type, object_id, field_sets, permission, purpose, rule, outcome, detail).
+    """
+    payload = json.dumps([FORMAT_VERSION, *values, prev_hmac], separators=(",", ":")).encode()
+    return _hmac.digest(key, payload, hashlib.sha256).hex()
+
+
+# ------------------------------------------------------------------ writing
+
+
+def _actor(actor: Any):
+    if actor is not _CURRENT:
+        return actor
+    if not has_request_context():
+        return None
+    from flask_login import current_user
+
+    return current_user if getattr(current_user, "is_authenticated", False) else None
+
+
+def _check(value: str | None, pattern: re.Pattern, max_len: int, what: str) -> str | None:
+    if value is None:
+        return None
+    value = str(value)
+    if len(value) > max_len or not pattern.match(value):
+        raise AuditError(f"invalid audit {what}")
+    return value
+
+
+def _field_sets(names: Iterable[str]) -> str:
+    names = sorted({str(n) for n in names})
+    for name in names:
+        _check(name, _FIELD_SET, 64, "field set name")
+    joined = ",".join(names)
+    if len(joined) > 500:
+        raise AuditError("too many field sets in one audit event")
+    return joined
+
+
+def _detail(detail: Mapping[str, Any] | None) -> str | None:
+    if not detail:
+        return None
+    clean = {}
+    for key, value in detail.items():
+        _check(key, _DETAIL_KEY, 32, "detail key")
+        clean[key] = _check("" if value is None else str(value), _DETAIL_VALUE, 100, "detail value")
+    text = json.dumps(clean, sort_keys=True, separators=(",", ":"))
+    if len(text) > 300:
+        raise AuditError("audit detail too long")
+    return text
+
+
+def record(
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    field_sets: Iterable[str] = (),
+    purpose: str | None = None,
+    rule: str | None = None,
+    permission: Any = None,
+    outcome: AuditOutcome | str = AuditOutcome.ALLOWED,
+    actor: Any = _CURRENT,
+    detail: Mapping[str, Any] | None = None,
+    session: Any = None,
+) -> int:
+    """Append one event to the chain in the current transaction and return its id.
+
+    ``actor`` defaults to the signed-in user (None outside a request, e.g. the CLI).
+    ``object_id`` must be a pseudonymous id (case code, UUID, number), never a name.
+    Raises AuditError (or the database's error) when the event cannot be written.
+    """
+    session = session if session is not None else db.session
+    key = audit_key()
+    user = _actor(actor)
+    outcome = AuditOutcome(outcome).value
+    permission = str(permission) if permission is not None else None
+    if rule is None and permission and user is not None:
+        rule = explain(user, permission)
+    if purpose is not None:
+        purpose = str(purpose).strip()
+        if len(purpose) > MAX_PURPOSE:
+            raise AuditError("audit purpose too long")
+    content = {
+        "actor_user_id": getattr(user, "id", None),
+        "actor_agency_id": getattr(user, "agency_id", None),
+        "action": _check(action, _ACTION, 64, "action"),
+        "object_type": _check(object_type, _OBJECT_TYPE, 32, "object type"),
+        "object_id": _check(object_id, _OBJECT_ID, 64, "object id"),
+        "field_sets": _field_sets(field_sets),
+        "permission": _check(permission, re.compile(r"^[a-z_]+:[a-z_.]+$"), 64, "permission"),
+        "purpose": purpose or None,
+        "rule": (rule or None) and str(rule)[:200],
+        "outcome": outcome,
+        "detail": _detail(detail),
+    }
+
+    # Lock the head first: from here until commit no other writer can append.
+    head = session.execute(
+        update(_head).where(_head.c.id == 1).values(seq=_head.c.seq + 1).returning(_head.c.seq, _head.c.last_hmac)
+    ).one_or_none()
+    if head is None:
+        raise AuditError("audit_head row is missing; run `flask --app wsgi db upgrade`")
+    seq, prev_hmac = head
+    occurred_at = utcnow()
+    mac = event_mac(key, (seq, canonical_time(occurred_at), *content.values()), prev_hmac)
+    session.execute(insert(_events).values(id=seq, occurred_at=occurred_at, prev_hmac=prev_hmac, hmac=mac, **content))
+    session.execute(update(_head).where(_head.c.id == 1).values(last_hmac=mac))
+    return seq
+
+
+def audited_read(action: str, produce: Callable[[], T], **event: Any) -> T:
+    """Write the read event, then produce the response: if the write fails, nothing is produced."""
+    record(action, **event)
+    return produce()
+
+
+# ------------------------------------------------------------------ policy context
+
+
+def audit_ref(obj: Any) -> tuple[str | None, str | None]:
+    """(object_type, object_id) for an object: its ``audit_ref`` if it has one, else table and id."""
+    if obj is None:
+        return None, None
+    ref = getattr(obj, "audit_ref", None)
+    if ref is not None:
+        return ref() if callable(ref) else ref
+    table = getattr(obj, "__tablename__", None)
+    ident = getattr(obj, "id", None)
+    if table:
+        return table[:32], None if ident is None else str(ident)
+    return None, None
+
+
+def explain(user: Any, permission: Any, obj: Any = None) -> str:
+    """The policy line behind the gate's answer for this user, or ``default-deny``."""
+    from app.security.authz import gate
+    from app.security.conditions import Context
+
+    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "active", False):
+        return "default-deny"
+    kind = user.agency.kind.value if user.agency else ""
+    ctx = Context(user=user, obj=obj)
+    enforcer = gate().enforcer
+    deny_line = None
+    for role in user.role_names:
+        allowed, line = enforcer.enforce_ex(role, kind, str(permission), ctx)
+        if allowed and line:
+            return "p, " + ", ".join(line)
+        if line and line[-1] == "deny" and deny_line is None:
+            deny_line = "p, " + ", ".join(line)
+    return deny_line or "default-deny"
+
+
+def record_denial(permission: Any, obj: Any = None) -> None:
+    """Log a refusal by the policy gate (called by authorize() before it aborts with 403)."""
+    user = _actor(_CURRENT)
+    object_type, object_id = audit_ref(obj)
+    record(
+        "access.denied",
+        object_type=object_type,
+        object_id=object_id,
+        permission=permission,
+        rule=explain(user, permission, obj),
+        outcome=AuditOutcome.DENIED,
+        actor=user,
+    )
+
+
+def auth_hook(action: str, user: Any, detail: Mapping[str, Any]) -> None:
+    """Login succeeded / failed (with the factor) / logout, from app.security.authn."""
+    record(
+        action,
+        object_type="user",
+        object_id=None if user is None else user.id,
+        actor=user,
+        outcome=AuditOutcome.FAILED if action == "login.failed" else AuditOutcome.ALLOWED,
+        detail=detail,
+    )
+
+
+# ------------------------------------------------------------------ verification
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    head_seq: int
+    head_hmac: str
+    first_bad_id: int | None = None
+    problem: str | None = None
+
+
+_VERIFY_COLUMNS = (
+    _events.c.id,
+    _events.c.occurred_at,
+    _events.c.actor_user_id,
+    _events.c.actor_agency_id,
+    _events.c.action,
+    _events.c.object_type,
+    _events.c.object_id,
+    _events.c.field_sets,
+    _events.c.permission,
+    _events.c.purpose,
+    _events.c.rule,
+    type_coerce(_events.c.outcome, String),
+    _events.c.detail,
+    _events.c.prev_hmac,
+    _events.c.hmac,
+)
+
+
+def verify_chain(connection, key: bytes, *, batch: int = 20_000, anchors: Mapping[int, str] | None = None) -> VerifyResult:
+    """Check the whole chain in id order; stop at the first event that was altered, removed or moved.
+
+    The head is read first, so events appended while this runs are checked too
+    but never reported as missing. ``anchors`` maps event ids to HMACs noted
+    earlier outside the database (they catch a rewritten tail of the log).
+    """
+    head = connection.execute(select(_head.c.seq, _head.c.last_hmac).where(_head.c.id == 1)).one_or_none()
+    if head is None:
+        return VerifyResult(False, 0, 0, "", None, "the chain head row (audit_head) is missing")
+    head_seq, head_hmac = head
+    anchors = dict(anchors or {})
+    stmt = select(*_VERIFY_COLUMNS).order_by(_events.c.id).execution_options(stream_results=True, yield_per=batch)
+    result = connection.execute(stmt)
+
+    dumps, digest, sha256, ts = json.dumps, _hmac.digest, hashlib.sha256, canonical_time
+    expected, prev, mac_at_head, checked = 1, GENESIS_HMAC, None, 0
+
+    def fail(event_id: int, problem: str) -> VerifyResult:
+        result.close()
+        return VerifyResult(False, checked, head_seq, head_hmac, event_id, problem)
+
+    for row in result:
+        event_id = row[0]
+        if event_id != expected:
+            if event_id > expected:
+                return fail(expected, f"event {expected} is missing (the next event is {event_id})")
+            return fail(event_id, f"event {event_id} is out of order")
+        if row[13] != prev:
+            return fail(event_id, f"event {event_id} does not link to event {event_id - 1}")
+        payload = dumps(
+            [FORMAT_VERSION, event_id, ts(row[1]), *row[2:13], prev], separators=(",", ":")
+        ).encode()
+        mac = row[14]
+        if digest(key, payload, sha256).hex() != mac:
+            return fail(event_id, f"event {event_id} was altered (its HMAC does not match its content)")
+        if event_id == head_seq:
+            mac_at_head = mac
+        if event_id in anchors and not mac.startswith(anchors[event_id].lower()):
+            return fail(event_id, f"event {event_id} differs from the anchor noted earlier")
+        prev = mac
+        expected += 1
+        checked += 1
+
+    last = expected - 1
+    if last < head_seq:
+        return VerifyResult(
+            False, checked, head_seq, head_hmac, last + 1,
+            f"events {last + 1}..{head_seq} are missing at the end of the log",
+        )
+    if head_seq == 0 and head_hmac != GENESIS_HMAC or head_seq and mac_at_head != head_hmac:
+        return VerifyResult(False, checked, head_seq, head_hmac, head_seq or None, "the chain head does not match the log")
+    missing_anchor = [i for i in anchors if i > last]
+    if missing_anchor:
+        first = min(missing_anchor)
+        return VerifyResult(False, checked, head_seq, head_hmac, first, f"anchored event {first} is missing")
+    return VerifyResult(True, checked, head_seq, head_hmac)
+
+
+def init_app(app) -> None:
+    app.extensions["lots_audit_hook"] = auth_hook

@@ -1,0 +1,241 @@
+"""Browser fixtures: a live Lots server on its own database, one Chromium per session.
+
+The server runs the real application (migrations, demo data) in a daemon
+thread. It never shares a database with the rest of the suite: SQLite gets a
+fresh file in a temporary directory; with LOTS_TEST_DATABASE_URL (PostgreSQL)
+a sibling database named "<name>_browser" is created and dropped at the end.
+
+Chromium is Debian's /usr/bin/chromium and axe-core comes from npm. If either
+is missing the tests FAIL (never skip), so CI cannot pass without them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyotp
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+#: An extra account for the phone test, so no demo user logs in twice
+#: (a TOTP code is accepted once per 30 s step per user).
+PHONE_USER = ("rapportor-mobil@norrvik.example.org", "Mona Mobil", "Fritidsgården Ljuset (fiktiv)", ["reporter"])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: object
+    #: e-mail -> (password, base32 TOTP key held by the test)
+    accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: endpoint name -> path, resolved from the app's URL map
+    paths: dict[str, str] = field(default_factory=dict)
+    phone_user: str = PHONE_USER[0]
+
+
+def _require_browser_tools() -> None:
+    problems = []
+    if not CHROMIUM.exists():
+        problems.append(f"{CHROMIUM} is missing: install Debian's chromium (make browser-deps).")
+    if not AXE_JS.exists():
+        problems.append(f"{AXE_JS} is missing: run `npm install` in {ROOT} (make browser-deps).")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        problems.append("the playwright Python package is missing: pip install -e '.[dev]'.")
+    if problems:
+        pytest.fail("Browser tests cannot run: " + " ".join(problems), pytrace=False)
+
+
+# ------------------------------------------------------------------ database
+
+def _browser_database_url(tmp: Path):
+    """Return (SQLAlchemy URL, cleanup callable) for a database of our own."""
+    base = os.environ.get("LOTS_TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{tmp / 'browser.db'}", lambda: None
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base_url = make_url(base)
+    name = f"{base_url.database}_browser"
+    admin_dsn = base_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return base_url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def _prepare_data(app) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """Migrate, load the demo data and give every account a TOTP key of the test's own."""
+    from flask import url_for
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from app.admin import service as admin_service
+    from app.admin.models import Agency
+    from app.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+    from app.extensions import db
+    from app.security.models import User
+
+    accounts: dict[str, tuple[str, str]] = {}
+    with app.app_context():
+        upgrade()
+        load_demo()
+        email, name, agency_name, roles = PHONE_USER
+        agency = db.session.scalar(select(Agency).where(Agency.name == agency_name))
+        admin_service.create_user(email, name, agency, roles, DEMO_PASSWORD)
+        totp_factory = app.extensions["security"]._totp_factory
+        for email in [u[0] for u in DEMO_USERS] + [PHONE_USER[0]]:
+            user = db.session.scalar(select(User).where(User.email == email))
+            key = pyotp.random_base32()
+            user.tf_totp_secret = totp_factory._totp(key=key, format="base32").to_json(encrypt=True)
+            user.tf_primary_method = "authenticator"
+            accounts[email] = (DEMO_PASSWORD, key)
+        db.session.commit()
+    with app.test_request_context():
+        paths = {
+            "login": url_for("security.login"),
+            "tf_validate": url_for("security.two_factor_token_validation"),
+            "change_password": url_for("security.change_password"),
+            "index": url_for("main.index"),
+        }
+    return accounts, paths
+
+
+# ------------------------------------------------------------------ fixtures
+
+@pytest.fixture(scope="session")
+def live_server():
+    """The real app on 127.0.0.1 with a free port, served from a daemon thread."""
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from app.extensions import db
+
+    tmp = Path(tempfile.mkdtemp(prefix="lots-browser-"))
+    url, drop_database = _browser_database_url(tmp)
+    app = create_app(
+        {
+            "ENV": "test",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "LOTS_KEY_FILE": str(tmp / "master-keys.json"),
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    server = None
+    try:
+        accounts, paths = _prepare_data(app)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="lots-live-server", daemon=True)
+        thread.start()
+        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app, accounts=accounts, paths=paths)
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+        drop_database()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole session."""
+    _require_browser_tools()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def axe_js() -> Path:
+    _require_browser_tools()
+    return AXE_JS
+
+
+# ------------------------------------------------------------------ helpers
+
+class PageErrors:
+    """Collects console errors and uncaught exceptions of one page."""
+
+    def __init__(self, page):
+        self.items: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.items.append(f"uncaught exception: {exc}"))
+
+    def _console(self, msg) -> None:
+        if msg.type == "error":
+            where = msg.location.get("url", "") if msg.location else ""
+            self.items.append(f"console error: {msg.text}" + (f" ({where})" if where else ""))
+
+    def take(self) -> list[str]:
+        items, self.items = self.items, []
+        return items
+
+
+def totp_code(key: str) -> str:
+    return pyotp.TOTP(key).now()
+
+
+def log_in(page, server: LiveServer, email: str, check_page=None) -> None:
+    """Log in through the real forms: e-mail and password, then the TOTP code.
+
+    check_page(page), if given, runs on the login page and on the TOTP page.
+    """
+    from app.extensions import limiter
+
+    password, key = server.accounts[email]
+    # Every browser login comes from 127.0.0.1, where in real use each person has their
+    # own address: clear the per-address login counters, as the client fixture does.
+    limiter.reset()
+    page.goto(server.url + server.paths["login"])
+    if check_page:
+        check_page(page)
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form[name=login_user_form] [type=submit]")
+    assert server.paths["tf_validate"] in page.url, f"{email}: password step did not lead to the TOTP step ({page.url})"
+    if check_page:
+        check_page(page)
+    page.fill("input[name=code]", totp_code(key))
+    with page.expect_navigation():
+        page.click("form[name=two_factor_verify_code_form] [type=submit]")
+    assert page.url.rstrip("/") == server.url + server.paths["index"].rstrip("/"), (
+        f"{email}: login did not reach the start page, ended at {page.url}"
+    )
+    # The nav only renders for signed-in users: a cheap proof the session works.
+    page.wait_for_selector("nav.mainnav", state="attached", timeout=5000)
+
+
+def horizontal_overflow(page) -> tuple[int, int]:
+    return page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+

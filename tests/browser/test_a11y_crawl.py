@@ -1,0 +1,87 @@
+"""Every demo role logs in through the real forms in Chromium and walks its main menu.
+
+On every page: no server error, no console error or uncaught exception, and
+no serious or critical axe-core (WCAG 2.1 A/AA) violation. The pages come
+from the rendered menu (nav.mainnav), so pages added to the menu later are
+covered without touching this file.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from app.demo import DEMO_USERS
+from tests.browser.conftest import PageErrors, log_in
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+def _axe_violations(page, axe_js) -> list[dict]:
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(axe_js))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: tags, resultTypes: ['violations']})", AXE_TAGS
+    )
+    return [v for v in result["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+
+
+def _describe(violations: list[dict]) -> list[str]:
+    lines = []
+    for v in violations:
+        lines.append(f"axe {v['impact']}: {v['id']}: {v['help']} ({v['helpUrl']})")
+        for node in v["nodes"][:5]:
+            lines.append(f"    at {node['target']}: {node['html'][:200]}")
+            if node.get("failureSummary"):
+                lines.append("      " + node["failureSummary"].replace("\n", "\n      "))
+    return lines
+
+
+def _check_page(page, errors: PageErrors, axe_js, url: str) -> list[str]:
+    response = page.goto(url, wait_until="load")
+    status = response.status if response else None
+    problems = [] if status is not None and status < 400 else [f"HTTP status {status}"]
+    if status is not None and status < 500:
+        problems += _describe(_axe_violations(page, axe_js))
+    return problems + errors.take()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("email", [u[0] for u in DEMO_USERS], ids=[u[3][0] + ":" + u[0].split("@")[0] for u in DEMO_USERS])
+def test_role_pages_are_accessible_and_error_free(browser, live_server, axe_js, email):
+    # bypass_csp lets axe-core be injected; the CSP itself is checked in test_security_headers.
+    context = browser.new_context(bypass_csp=True, locale="sv-SE")
+    try:
+        page = context.new_page()
+        errors = PageErrors(page)
+        login_problems = []
+
+        def check_login_page(page):
+            problems = _describe(_axe_violations(page, axe_js)) + errors.take()
+            if problems:
+                login_problems.append(f"{urlsplit(page.url).path}:\n  " + "\n  ".join(problems))
+
+        log_in(page, live_server, email, check_page=check_login_page)
+        login_problems += errors.take()
+        assert not login_problems, f"{email}: problems while logging in:\n" + "\n".join(login_problems)
+
+        nav_links = page.eval_on_selector_all("nav.mainnav a[href]", "els => els.map(a => a.href)")
+        assert nav_links, f"{email}: the main navigation has no links"
+        targets = [live_server.url + live_server.paths["index"]]
+        for href in nav_links:
+            if urlsplit(href).netloc != urlsplit(live_server.url).netloc:
+                continue  # the crawl stays on Lots
+            if href.split("#")[0] not in targets:
+                targets.append(href.split("#")[0])
+        targets.append(live_server.url + live_server.paths["change_password"])
+
+        report = []
+        for url in targets:
+            problems = _check_page(page, errors, axe_js, url)
+            if problems:
+                report.append(f"{urlsplit(url).path}:\n  " + "\n  ".join(problems))
+        assert not report, f"{email} ({len(targets)} pages):\n" + "\n".join(report)
+    finally:
+        context.close()

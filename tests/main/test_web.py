@@ -1,0 +1,87 @@
+"""Page shell: health check, headers, error pages, language switch."""
+
+from tests.conftest import csrf_from
+
+
+def test_healthz_reports_database_without_secrets(client):
+    resp = client.get("/healthz")
+    assert resp.status_code == 200
+    assert resp.json == {"status": "ok", "database": "ok"}
+
+
+def test_security_headers_on_every_response(client):
+    for url in ("/login", "/healthz", "/no-such-page"):
+        resp = client.get(url)
+        csp = resp.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_hsts_only_over_https(client):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    resp = client.get("/login", base_url="https://localhost")
+    assert "Strict-Transport-Security" not in resp.headers or "max-age" in resp.headers["Strict-Transport-Security"]
+
+
+def test_authenticated_pages_are_not_cached(client, login_as):
+    login_as("coordinator")
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_404_page_is_friendly_and_leaks_nothing(client):
+    resp = client.get("/no-such-page")
+    assert resp.status_code == 404
+    assert "Sidan finns inte" in resp.text
+    assert "Traceback" not in resp.text and "werkzeug" not in resp.text.lower()
+
+
+def test_403_page_for_forbidden(client, login_as):
+    login_as("reporter")
+    resp = client.get("/admin/users")
+    assert resp.status_code == 403
+    assert "Åtkomst nekad" in resp.text
+
+
+def test_unhandled_error_gives_generic_500(app, client, login_as, monkeypatch):
+    login_as("admin")
+    from app.admin import service
+
+    def boom(*a, **k):
+        raise RuntimeError("personnummer 19900101-1234 leaked?")
+
+    monkeypatch.setattr(service, "list_users", boom)
+    resp = client.get("/admin/users")
+    assert resp.status_code == 500
+    assert "19900101" not in resp.text and "Något gick fel" in resp.text
+
+
+def test_language_switch_to_english_and_back(client):
+    page = client.get("/login")
+    assert "Logga in" in page.text
+    client.post("/language", data={"lang": "en", "next": "/login", "csrf_token": csrf_from(page.text)})
+    page = client.get("/login")
+    assert '<html lang="en">' in page.text
+    client.post("/language", data={"lang": "sv", "next": "/login", "csrf_token": csrf_from(page.text)})
+    assert '<html lang="sv">' in client.get("/login").text
+
+
+def test_language_switch_rejects_unknown_language_and_open_redirect(client):
+    page = client.get("/login")
+    resp = client.post("/language", data={"lang": "xx", "next": "https://evil.example/", "csrf_token": csrf_from(page.text)})
+    assert resp.status_code == 302
+    assert resp.headers["Location"] in ("/", "http://localhost/")
+    assert '<html lang="sv">' in client.get("/login").text
+
+
+def test_dates_are_rendered_in_stockholm_time(app):
+    from datetime import datetime, timezone
+
+    from app.web import local_datetime
+
+    with app.test_request_context():
+        summer = local_datetime(datetime(2026, 7, 1, 10, 0, tzinfo=timezone.utc))
+        winter = local_datetime(datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc))
+    assert summer == "2026-07-01 12:00"
+    assert winter == "2026-01-01 11:00"

@@ -1,0 +1,249 @@
+"""Login, two-factor, lockout, rate limits and session lifetimes."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.db import utcnow
+from app.security.models import User
+from tests.conftest import PASSWORD, csrf_from, login, totp_now
+
+GENERIC = "Fel e-postadress eller lösenord"
+
+
+def _post_login(client, email, password, **environ):
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_from(page.text)},
+        environ_base=environ,
+    )
+
+
+def _logged_in(client) -> bool:
+    resp = client.get("/")
+    return resp.status_code == 200
+
+
+def test_password_is_hashed_with_argon2id(factory):
+    user = factory.user()
+    assert user.password.startswith("$argon2id$")
+
+
+def test_wrong_password_and_unknown_email_get_the_same_generic_message(client, factory):
+    user = factory.user()
+    wrong = _post_login(client, user.email, "not the password at all")
+    unknown = _post_login(client, "nobody@example.org", "not the password at all")
+    assert wrong.status_code == unknown.status_code == 200
+    assert GENERIC in wrong.text and GENERIC in unknown.text
+    assert "nobody@example.org" not in unknown.text.replace('value="nobody@example.org"', "")
+    assert not _logged_in(client)
+
+
+def test_invalid_email_address_gets_the_generic_message_and_no_500(client):
+    resp = _post_login(client, "not-an-email", "whatever")
+    assert resp.status_code == 200
+    assert GENERIC in resp.text
+
+
+def test_overlong_login_fields_are_refused_without_error(client):
+    resp = _post_login(client, "a" * 5000 + "@example.org", "p" * 10000)
+    assert resp.status_code in (200, 400)
+    assert not _logged_in(client)
+
+
+def test_password_alone_does_not_log_in_when_mfa_is_required(client, factory):
+    user = factory.user()
+    resp = _post_login(client, user.email, PASSWORD)
+    assert resp.status_code == 302 and "/tf-validate" in resp.headers["Location"]
+    assert not _logged_in(client)
+
+
+def test_user_without_authenticator_must_enrol_before_getting_in(client, factory):
+    user = factory.user(mfa=False)
+    resp = _post_login(client, user.email, PASSWORD)
+    assert resp.status_code == 302 and "/tf-setup" in resp.headers["Location"]
+    assert not _logged_in(client)
+
+
+def test_wrong_totp_code_is_refused(client, factory):
+    user = factory.user()
+    resp = login(client, user, code="000000" if totp_now(user) != "000000" else "111111")
+    assert resp.status_code == 200
+    assert not _logged_in(client)
+
+
+def test_reused_totp_code_is_refused(client, factory, db):
+    user = factory.user()
+    code = totp_now(user)
+    assert login(client, user, code=code).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").text)})
+    assert not _logged_in(client)
+    resp = login(client, user, code=code)
+    assert resp.status_code == 200, "a TOTP code must not work twice"
+    assert not _logged_in(client)
+
+
+def test_account_locks_after_repeated_failures_even_for_the_right_password(app, client, factory, db):
+    user = factory.user()
+    for _ in range(app.config["LOTS_LOGIN_MAX_FAILURES"]):
+        _post_login(client, user.email, "wrong password 123")
+    db.refresh(user)
+    assert user.locked_until is not None
+    resp = _post_login(client, user.email, PASSWORD)
+    assert resp.status_code == 200 and GENERIC in resp.text
+    assert not _logged_in(client)
+
+
+def test_lock_expires(app, client, factory, db):
+    user = factory.user()
+    user.locked_until = utcnow() - timedelta(seconds=1)
+    db.flush()
+    assert login(client, user).status_code == 302
+
+
+def test_login_post_without_csrf_token_is_rejected_and_counts_nothing(client, factory, db):
+    user = factory.user()
+    resp = client.post("/login", data={"email": user.email, "password": "wrong"})
+    assert resp.status_code == 400
+    db.refresh(user)
+    assert user.failed_login_count == 0
+
+
+def test_login_is_rate_limited_per_ip(app, client, factory):
+    user = factory.user()
+    limit = int(app.config["LOTS_LOGIN_RATE_LIMIT"].split()[0])
+    responses = [_post_login(client, user.email, "wrong") for _ in range(limit + 1)]
+    assert [r.status_code for r in responses[:limit]] == [200] * limit
+    assert responses[-1].status_code == 429
+    assert "För många försök" in responses[-1].text
+
+
+def test_login_is_rate_limited_per_account_across_ips(app, client, factory):
+    user = factory.user()
+    limit = int(app.config["LOTS_LOGIN_RATE_LIMIT"].split()[0])
+    codes = [
+        _post_login(client, user.email, "wrong", REMOTE_ADDR=f"10.0.{i // 250}.{i % 250 + 1}").status_code
+        for i in range(limit + 1)
+    ]
+    assert codes[-1] == 429
+
+
+def test_logout_ends_every_session_of_the_user(app, factory):
+    user = factory.user()
+    first, second = app.test_client(), app.test_client()
+    assert login(first, user, code=totp_now(user)).status_code == 302
+    assert login(second, user, code=totp_now(user, 1)).status_code == 302
+    assert _logged_in(first) and _logged_in(second)
+    first.post("/logout", data={"csrf_token": csrf_from(first.get("/").text)})
+    assert not _logged_in(first)
+    assert not _logged_in(second)
+
+
+def test_logout_requires_post(client, login_as):
+    login_as("coordinator")
+    assert client.get("/logout").status_code == 405
+    assert _logged_in(client)
+
+
+def test_password_change_ends_other_sessions(app, factory):
+    user = factory.user()
+    first, second = app.test_client(), app.test_client()
+    assert login(first, user, code=totp_now(user)).status_code == 302
+    assert login(second, user, code=totp_now(user, 1)).status_code == 302
+    page = first.get("/change")
+    resp = first.post(
+        "/change",
+        data={
+            "password": PASSWORD,
+            "new_password": "a new long passphrase 42",
+            "new_password_confirm": "a new long passphrase 42",
+            "csrf_token": csrf_from(page.text),
+        },
+    )
+    assert resp.status_code == 302, resp.text[:300]
+    assert not _logged_in(second)
+
+
+def test_too_short_new_password_is_refused_with_a_message(client, login_as, db):
+    user = login_as("coordinator")
+    before = user.password
+    page = client.get("/change")
+    resp = client.post(
+        "/change",
+        data={"password": PASSWORD, "new_password": "short", "new_password_confirm": "short",
+              "csrf_token": csrf_from(page.text)},
+    )
+    assert resp.status_code in (200, 400)
+    assert 'class="errors"' in resp.text
+    db.refresh(user)
+    assert user.password == before
+
+
+def test_idle_session_expires(app, client, login_as):
+    login_as("coordinator")
+    with client.session_transaction() as sess:
+        sess["lots_seen_at"] -= app.config["LOTS_SESSION_IDLE"].total_seconds() + 5
+    resp = client.get("/")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    assert not _logged_in(client)
+
+
+def test_absolute_session_lifetime_expires_even_when_active(app, client, login_as):
+    login_as("coordinator")
+    with client.session_transaction() as sess:
+        sess["lots_login_at"] -= app.config["LOTS_SESSION_MAX"].total_seconds() + 5
+    resp = client.get("/")
+    assert resp.status_code == 302
+    assert not _logged_in(client)
+
+
+def test_deactivated_user_loses_session_immediately(app, client, login_as, db):
+    from app.admin.service import deactivate_user
+
+    user = login_as("coordinator")
+    with app.app_context():
+        deactivate_user(user)
+    assert not _logged_in(client)
+
+
+def test_fresh_login_required_redirects_to_reauthentication_when_stale(app, factory):
+    import time
+
+    from flask_login import login_user
+    from flask_security.utils import set_request_attr
+
+    from app.security.authn import fresh_login_required
+
+    user = factory.user()
+    view = fresh_login_required(lambda: "revealed")
+    with app.test_request_context("/sensitive"):
+        login_user(user)
+        set_request_attr("fs_paa", time.time() - 3600)
+        stale = view()
+        assert stale.status_code == 302 and "/verify" in stale.headers["Location"]
+    with app.test_request_context("/sensitive"):
+        login_user(user)
+        set_request_attr("fs_paa", time.time())
+        assert view() == "revealed"
+
+
+def test_session_cookie_is_httponly_and_samesite_strict(client, factory):
+    user = factory.user()
+    resp = login(client, user)
+    cookie = next(h for h in resp.headers.getlist("Set-Cookie") if h.startswith("lots_session="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+
+
+def test_failed_login_count_resets_after_success(client, factory, db):
+    user = factory.user()
+    _post_login(client, user.email, "wrong")
+    db.refresh(user)
+    assert user.failed_login_count == 1
+    assert login(client, user).status_code == 302
+    db.refresh(user)
+    assert user.failed_login_count == 0
+
+

@@ -1,0 +1,81 @@
+"""Configuration: no secret has a default outside development and test."""
+
+import pytest
+
+from app.config import ConfigError, load_config
+
+
+def _clear(monkeypatch):
+    for name in ("LOTS_ENV", "LOTS_SECRET_KEY", "LOTS_PASSWORD_SALT", "LOTS_TOTP_SECRET", "LOTS_AUDIT_KEY",
+                 "LOTS_DATABASE_URL", "LOTS_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_production_is_the_default_and_refuses_to_start_without_secrets(monkeypatch, tmp_path):
+    _clear(monkeypatch)
+    with pytest.raises(ConfigError) as exc:
+        load_config(tmp_path)
+    message = str(exc.value)
+    for name in ("LOTS_SECRET_KEY", "LOTS_PASSWORD_SALT", "LOTS_TOTP_SECRET", "LOTS_AUDIT_KEY",
+                 "LOTS_DATABASE_URL", "LOTS_KEY_FILE"):
+        assert name in message
+    assert not (tmp_path / "dev-secrets.json").exists()
+
+
+def test_production_names_only_what_is_missing(monkeypatch, tmp_path):
+    _clear(monkeypatch)
+    for name in ("SECRET_KEY", "PASSWORD_SALT", "TOTP_SECRET", "DATABASE_URL", "KEY_FILE"):
+        monkeypatch.setenv("LOTS_" + name, "x" * 40)
+    with pytest.raises(ConfigError, match="LOTS_AUDIT_KEY") as exc:
+        load_config(tmp_path)
+    assert "LOTS_SECRET_KEY" not in str(exc.value)
+
+
+def test_production_with_all_secrets_has_secure_cookies(monkeypatch, tmp_path):
+    _clear(monkeypatch)
+    for name in ("SECRET_KEY", "PASSWORD_SALT", "TOTP_SECRET", "AUDIT_KEY", "DATABASE_URL", "KEY_FILE"):
+        monkeypatch.setenv("LOTS_" + name, "x" * 40)
+    config = load_config(tmp_path)
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["LOTS_MFA_REQUIRED_ROLES"] == (
+        "coordinator", "partner", "process_leader", "reporter", "analyst", "admin", "auditor")
+
+
+def test_development_generates_local_secrets_once(monkeypatch, tmp_path):
+    _clear(monkeypatch)
+    monkeypatch.setenv("LOTS_ENV", "development")
+    first = load_config(tmp_path)
+    second = load_config(tmp_path)
+    assert first["SECRET_KEY"] == second["SECRET_KEY"] and len(first["SECRET_KEY"]) > 40
+    assert oct((tmp_path / "dev-secrets.json").stat().st_mode)[-3:] == "600"
+
+
+def test_unknown_environment_and_bad_numbers_are_refused(monkeypatch, tmp_path):
+    _clear(monkeypatch)
+    monkeypatch.setenv("LOTS_ENV", "staging")
+    with pytest.raises(ConfigError, match="LOTS_ENV"):
+        load_config(tmp_path)
+    monkeypatch.setenv("LOTS_ENV", "development")
+    monkeypatch.setenv("LOTS_SESSION_IDLE_MINUTES", "twenty")
+    with pytest.raises(ConfigError, match="LOTS_SESSION_IDLE_MINUTES"):
+        load_config(tmp_path)
+
+
+def test_unknown_mfa_role_is_refused(monkeypatch, tmp_path):
+    _clear(monkeypatch)
+    monkeypatch.setenv("LOTS_ENV", "development")
+    monkeypatch.setenv("LOTS_MFA_REQUIRED_ROLES", "coordinator,wizard")
+    with pytest.raises(ConfigError, match="wizard"):
+        load_config(tmp_path)
+
+
+def test_demo_load_is_refused_in_production(app):
+    from app.cli import demo_load
+
+    runner = app.test_cli_runner()
+    app.config["LOTS_ENV"] = "production"
+    try:
+        result = runner.invoke(demo_load)
+    finally:
+        app.config["LOTS_ENV"] = "test"
+    assert result.exit_code != 0 and "refused" in result.output
