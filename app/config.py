@@ -103,7 +103,8 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "LOTS_AUDIT_KEY": values["AUDIT_KEY"],
         "LOTS_KEY_FILE": key_file,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: SQL errors and logs must never carry personal data (or ciphertexts) as bound values.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "LOTS_SESSION_IDLE": timedelta(minutes=idle),
         "LOTS_SESSION_MAX": timedelta(hours=absolute),
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle),
@@ -155,7 +156,6 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "SECURITY_POST_LOGOUT_VIEW": "/login",
         "SECURITY_LOGOUT_METHODS": ["POST"],
         "SECURITY_I18N_DIRNAME": ["builtin", str(Path(__file__).parent / "translations")],
-        "SECURITY_MSG_LOGIN": ("Logga in för att se sidan.", "info"),
         "SECURITY_FLASH_MESSAGES": True,
         "SECURITY_USE_REGISTER_V2": True,
         # Never look up mail servers while someone logs in.

@@ -7,6 +7,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, ValidationError
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from app.audit import service
@@ -56,12 +57,13 @@ class WholeNumberField(IntegerField):
 
 
 def _one_of_choices(form, field):
-    if field.data not in {value for value, _label in field.choices}:
+    data = "" if field.data is None else field.data
+    if data not in {choice.value for choice in field.choices}:
         raise ValidationError(_l("Välj ett av alternativen i listan."))
 
 
 def _optional_int(value):
-    if value in (None, "", "None"):
+    if value in (None, ""):
         return None
     try:
         return int(value)
@@ -99,7 +101,8 @@ class EventSearchForm(_GetForm):
     )
     outcome = SelectField(
         _l("Utfall"),
-        choices=[("", _l("Alla"))] + list(OUTCOME_LABELS.items()),
+        choices=[SelectChoice("", _l("Alla"))] + [SelectChoice(v, label) for v, label in OUTCOME_LABELS.items()],
+        default="",
         validate_choice=False,
         validators=[_one_of_choices],
     )
@@ -108,10 +111,12 @@ class EventSearchForm(_GetForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.agency_id.choices = [(None, _l("Alla"))] + service.agency_choices()
+        self.agency_id.choices = [SelectChoice("", _l("Alla"))] + [
+            SelectChoice(agency_id, name) for agency_id, name in service.agency_choices()
+        ]
 
     def validate_user_id(self, field):
-        if field.data is not None and not service.user_exists(field.data):
+        if field.data is not None and not field.errors and not service.user_exists(field.data):
             raise ValidationError(_l("Det finns inget konto med id %(id)s.", id=field.data))
 
     def validate_date_to(self, field):

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.cases.models import Participant
 from app.db import db, utcnow
+from app.security import audit
 from app.security.crypto.service import destroy_data_key
 
 
@@ -27,6 +28,7 @@ def erase_participant(participant: Participant) -> None:
     """Crypto-shred a participant: destroy their data key and blind-index values; the row stays as a tombstone."""
     if participant.erased_at is not None:
         return
+    audit.record("participant.erase", object_type="participant", object_id=str(participant.id))
     destroy_data_key(participant.data_key)
     for field in participant.__encrypted_fields__.values():
         if field.bidx_attr:

@@ -18,13 +18,14 @@ import hashlib
 import hmac as _hmac
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 from flask import current_app, has_request_context
-from sqlalchemy import String, insert, select, type_coerce, update
+from sqlalchemy import insert, select, update
 
 from app.audit.models import GENESIS_HMAC, AuditEvent, AuditHead, AuditOutcome
 from app.db import db, utcnow
@@ -69,21 +70,38 @@ def derive_key(secret: str) -> bytes:
     return _hmac.digest(secret.encode(), _KEY_LABEL, hashlib.sha256)
 
 
-def canonical_time(value: datetime) -> str:
-    """UTC, microseconds, no offset: the same text whichever database returns the value."""
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value.isoformat(timespec="microseconds")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def canonical_time(value: datetime) -> int:
+    """Microseconds since 1970-01-01 UTC: one exact number whichever database stored the time."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return (value - _EPOCH) // _MICROSECOND
+
+
+class ChainMac:
+    """HMAC-SHA256 with the key schedule done once (verify computes a million of these)."""
+
+    def __init__(self, key: bytes):
+        self._keyed = _hmac.new(key, digestmod=hashlib.sha256)
+
+    def __call__(self, values: Iterable, prev_hmac: str) -> str:
+        """The HMAC over the canonical JSON of an event's content followed by the previous HMAC.
+
+        ``values`` is (id, occurred_at as canonical_time, actor_user_id, actor_agency_id,
+        action, object_type, object_id, field_sets, permission, purpose, rule, outcome, detail).
+        """
+        mac = self._keyed.copy()
+        mac.update(_encode([FORMAT_VERSION, *values, prev_hmac]).encode())
+        return mac.hexdigest()
 
 
 def event_mac(key: bytes, values: tuple, prev_hmac: str) -> str:
-    """HMAC-SHA256 over the canonical JSON of an event's content and the previous HMAC.
-
-    ``values`` is (id, occurred_at text, actor_user_id, actor_agency_id, action,
-    object_type, object_id, field_sets, permission, purpose, rule, outcome, detail).
-    """
-    payload = json.dumps([FORMAT_VERSION, *values, prev_hmac], separators=(",", ":")).encode()
-    return _hmac.digest(key, payload, hashlib.sha256).hex()
+    """One event's HMAC (see ChainMac)."""
+    return ChainMac(key)(values, prev_hmac)
 
 
 # ------------------------------------------------------------------ writing
@@ -273,23 +291,41 @@ class VerifyResult:
     problem: str | None = None
 
 
-_VERIFY_COLUMNS = (
-    _events.c.id,
-    _events.c.occurred_at,
-    _events.c.actor_user_id,
-    _events.c.actor_agency_id,
-    _events.c.action,
-    _events.c.object_type,
-    _events.c.object_id,
-    _events.c.field_sets,
-    _events.c.permission,
-    _events.c.purpose,
-    _events.c.rule,
-    type_coerce(_events.c.outcome, String),
-    _events.c.detail,
-    _events.c.prev_hmac,
-    _events.c.hmac,
+#: The columns verify reads, in HMAC order. The time is turned into canonical_time by the
+#: database itself, so no datetime objects are built for a million rows.
+_VERIFY_SQL = (
+    "SELECT id, {time}, actor_user_id, actor_agency_id, action, object_type, object_id, field_sets, "
+    "permission, purpose, rule, outcome, detail, prev_hmac, hmac FROM audit_event ORDER BY id"
 )
+_TIME_SQL = {
+    "postgresql": "CAST(EXTRACT(EPOCH FROM occurred_at) * 1000000 AS BIGINT)",
+    # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC) on SQLite.
+    "sqlite": "CAST(strftime('%s', occurred_at) AS INTEGER) * 1000000 + CAST(substr(occurred_at, 21, 6) AS INTEGER)",
+}
+
+
+def stream_events(connection, batch: int = 20_000) -> Iterator[tuple]:
+    """Every event as a plain tuple in id order, through a server-side cursor on PostgreSQL.
+
+    Goes below SQLAlchemy's result layer on purpose: verify's cost should be the
+    HMACs, not building a million Row objects.
+    """
+    dialect = connection.dialect.name
+    if dialect not in _TIME_SQL:
+        raise AuditError(f"audit verification does not support {dialect}")
+    sql = _VERIFY_SQL.format(time=_TIME_SQL[dialect])
+    raw = connection.connection.driver_connection
+    if dialect == "postgresql":
+        cursor = raw.cursor(name=f"lots_audit_verify_{secrets.token_hex(4)}")
+        cursor.itersize = batch
+    else:
+        cursor = raw.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+    finally:
+        cursor.close()
 
 
 def verify_chain(connection, key: bytes, *, batch: int = 20_000, anchors: Mapping[int, str] | None = None) -> VerifyResult:
@@ -303,18 +339,16 @@ def verify_chain(connection, key: bytes, *, batch: int = 20_000, anchors: Mappin
     if head is None:
         return VerifyResult(False, 0, 0, "", None, "the chain head row (audit_head) is missing")
     head_seq, head_hmac = head
-    anchors = dict(anchors or {})
-    stmt = select(*_VERIFY_COLUMNS).order_by(_events.c.id).execution_options(stream_results=True, yield_per=batch)
-    result = connection.execute(stmt)
-
-    dumps, digest, sha256, ts = json.dumps, _hmac.digest, hashlib.sha256, canonical_time
+    anchors = {int(k): v.lower() for k, v in (anchors or {}).items()}
+    mac_of = ChainMac(key)
     expected, prev, mac_at_head, checked = 1, GENESIS_HMAC, None, 0
+    events = stream_events(connection, batch)
 
     def fail(event_id: int, problem: str) -> VerifyResult:
-        result.close()
+        events.close()
         return VerifyResult(False, checked, head_seq, head_hmac, event_id, problem)
 
-    for row in result:
+    for row in events:
         event_id = row[0]
         if event_id != expected:
             if event_id > expected:
@@ -322,15 +356,12 @@ def verify_chain(connection, key: bytes, *, batch: int = 20_000, anchors: Mappin
             return fail(event_id, f"event {event_id} is out of order")
         if row[13] != prev:
             return fail(event_id, f"event {event_id} does not link to event {event_id - 1}")
-        payload = dumps(
-            [FORMAT_VERSION, event_id, ts(row[1]), *row[2:13], prev], separators=(",", ":")
-        ).encode()
         mac = row[14]
-        if digest(key, payload, sha256).hex() != mac:
+        if mac_of(row[:13], prev) != mac:
             return fail(event_id, f"event {event_id} was altered (its HMAC does not match its content)")
         if event_id == head_seq:
             mac_at_head = mac
-        if event_id in anchors and not mac.startswith(anchors[event_id].lower()):
+        if anchors and event_id in anchors and not mac.startswith(anchors[event_id]):
             return fail(event_id, f"event {event_id} differs from the anchor noted earlier")
         prev = mac
         expected += 1
@@ -339,10 +370,10 @@ def verify_chain(connection, key: bytes, *, batch: int = 20_000, anchors: Mappin
     last = expected - 1
     if last < head_seq:
         return VerifyResult(
-            False, checked, head_seq, head_hmac, last + 1,
-            f"events {last + 1}..{head_seq} are missing at the end of the log",
+            False, checked, head_seq, head_hmac, last + 1, f"events {last + 1}..{head_seq} are missing at the end of the log"
         )
-    if head_seq == 0 and head_hmac != GENESIS_HMAC or head_seq and mac_at_head != head_hmac:
+    expected_head_hmac = mac_at_head if head_seq else GENESIS_HMAC
+    if head_hmac != expected_head_hmac:
         return VerifyResult(False, checked, head_seq, head_hmac, head_seq or None, "the chain head does not match the log")
     missing_anchor = [i for i in anchors if i > last]
     if missing_anchor:

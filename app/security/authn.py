@@ -10,6 +10,8 @@ from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, user_logged_out
 from flask_security import LoginForm, logout_user
+from flask_security.forms import TwoFactorRescueForm
+from wtforms import RadioField
 from flask_security.signals import user_authenticated
 from flask_security.utils import check_and_update_authn_fresh
 
@@ -35,6 +37,16 @@ class LotsLoginForm(LoginForm):
                     field.errors = []
             self.form_errors[:] = [generic_login_error()]
         return ok
+
+
+class LotsRescueForm(TwoFactorRescueForm):
+    """Lost authenticator: only the recovery codes; Lots sends no e-mail.
+
+    Flask-Security's "contact administrator" option e-mails the operator; here
+    the administrator resets two-factor in the user administration instead.
+    """
+
+    help_setup = RadioField(_l("Har du tappat bort din autentiseringsapp?"), choices=[])
 
 
 def record_failed_login(user, auth_type: str, tfa: bool) -> None:

@@ -31,6 +31,7 @@ def init_app(app) -> None:
         datastore,
         register_blueprint=True,
         login_form=authn.LotsLoginForm,
+        two_factor_rescue_form=authn.LotsRescueForm,
     )
     app.login_manager.session_protection = "strong"
     authz.init_app(app)

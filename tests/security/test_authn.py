@@ -247,3 +247,19 @@ def test_failed_login_count_resets_after_success(client, factory, db):
     assert user.failed_login_count == 0
 
 
+
+
+def test_two_factor_rescue_offers_recovery_codes_only_and_never_fails(client, factory, db):
+    user = factory.user()
+    user.mf_recovery_codes = ["abcd-efgh-ijkl"]
+    db.flush()
+    page = client.get("/login")
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_from(page.text)})
+    page = client.get("/tf-validate")
+    assert "recovery_code" in page.text
+    assert 'value="help"' not in page.text
+    token = csrf_from(page.text)
+    forged = client.post("/tf-rescue", data={"help_setup": "help", "csrf_token": token})
+    assert forged.status_code < 500
+    recovery = client.post("/tf-rescue", data={"help_setup": "recovery_code", "csrf_token": token})
+    assert recovery.status_code == 302 and "/mf-recovery" in recovery.headers["Location"]

@@ -22,7 +22,7 @@ from app.security.crypto.errors import (
 )
 from app.security.crypto.keyring import Keyring
 from app.security.crypto.models import DataKey
-from app.security.crypto.fields import EncryptedField, EncryptedRecord, blind_index, new_data_key  # noqa: E402
+from app.security.crypto.fields import EncryptedField, EncryptedRecord, blind_index, new_data_key
 
 __all__ = [
     "CryptoError", "EncryptedQueryError", "FieldDecryptionError", "KeyDestroyedError", "KeyFileError",

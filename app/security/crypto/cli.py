@@ -75,7 +75,7 @@ def keys_status():
 def keys_rotate(batch_size: int, max_batches: int | None):
     """Add a new active master key and re-wrap every data key under it (resumes an unfinished rotation)."""
     keyring = current_keyring()
-    target, resumed = keyring.begin_rotation()
+    target, resumed = service.begin_rotation(keyring)
     if resumed:
         click.echo(f"Resuming the unfinished rotation to {target}.")
     else:

@@ -10,7 +10,7 @@ Ciphertext format (stored in the ``<field>_ct`` column)::
 
     b"v1" | data key id (16 bytes) | nonce (12 bytes) | AES-256-GCM(padded plaintext) with tag (16 bytes)
 
-The associated data is ``lots/v1/<table>/<field>/<row id>``, so a value
+The associated data is ``lots/v1/<table>/<field>/<row id as 32 hex digits>``, so a value
 copied to another row or column fails to decrypt. The plaintext is padded
 (ISO/IEC 7816-4) to a multiple of 16 bytes so stored lengths reveal little.
 """
@@ -22,6 +22,7 @@ import hmac
 import os
 import uuid
 from datetime import date
+from functools import cached_property
 from hashlib import sha256
 from typing import Any, Callable
 
@@ -121,11 +122,10 @@ class EncryptedField:
     """
 
     def __init__(self, python_type: type = str, *, normalise: Callable[[Any], Any] | None = None,
-                 blind_index: bool = False, doc: str | None = None):
+                 blind_index: bool = False):
         self.codec = _Codec(python_type)
         self.normalise = normalise
         self.blind_index = blind_index
-        self.doc = doc
 
     def __set_name__(self, owner, name: str) -> None:
         self.name = name
@@ -149,24 +149,29 @@ class EncryptedField:
     def scope(self) -> str:
         return f"{self.table}.{self.name}"
 
+    @cached_property
+    def aad_prefix(self) -> bytes:
+        return f"lots/v1/{self.table}/{self.name}/".encode()
+
     def aad(self, row_id: uuid.UUID) -> bytes:
-        return f"lots/v1/{self.table}/{self.name}/{row_id}".encode()
+        return self.aad_prefix + row_id.hex.encode()
 
     # ------------------------------------------------------------ descriptor
 
     def __get__(self, obj, owner=None):
         if obj is None:
             return EncryptedAttribute(self, owner)
-        blob = getattr(obj, self.ct_attr)
+        state = obj.__dict__
+        blob = state[self.ct_attr] if self.ct_attr in state else getattr(obj, self.ct_attr)
         if blob is None:
             return None
-        cache = obj.__dict__.get("_lots_plain")
+        cache = state.get("_lots_plain")
         if cache is not None:
             hit = cache.get(self.name)
             if hit is not None and hit[0] is blob:
                 return hit[1]
         else:
-            cache = obj.__dict__["_lots_plain"] = {}
+            cache = state["_lots_plain"] = {}
         value = self.codec.decode(self.decrypt(obj, blob))
         cache[self.name] = (blob, value)
         return value
@@ -193,43 +198,57 @@ class EncryptedField:
     # ------------------------------------------------------------ ciphertexts
 
     def encrypt(self, obj, plaintext: bytes) -> bytes:
-        data_key = obj.data_key
-        if data_key is None or obj.id is None:
-            raise CryptoError(f"{self.scope} needs a row id and a data key before a value is set")
+        key_id, row, aead = _context(obj, self)
         nonce = os.urandom(12)
-        return VERSION + data_key.id.bytes + nonce + data_key.aead().encrypt(nonce, _pad(plaintext), self.aad(obj.id))
+        return VERSION + key_id + nonce + aead.encrypt(nonce, _pad(plaintext), self.aad_prefix + row)
 
     def decrypt(self, obj, blob: bytes) -> bytes:
-        row_id = obj.id
-        if len(blob) < MIN_LENGTH:
-            raise FieldDecryptionError(self.table, self.name, row_id, "the value is truncated")
+        size = len(blob)
+        if size < MIN_LENGTH or (size - _NONCE_END - 16) % _BLOCK:
+            raise FieldDecryptionError(self.table, self.name, obj.id, "the value is truncated")
         if blob[: len(VERSION)] != VERSION:
-            raise FieldDecryptionError(self.table, self.name, row_id, "unknown ciphertext format version")
-        if (len(blob) - _NONCE_END - 16) % _BLOCK:
-            raise FieldDecryptionError(self.table, self.name, row_id, "the value is truncated")
-        key_id = uuid.UUID(bytes=blob[len(VERSION):_KEY_ID_END])
-        data_key = self._data_key(obj, key_id)
+            raise FieldDecryptionError(self.table, self.name, obj.id, "unknown ciphertext format version")
+        key_id, row, aead = _context(obj, self)
+        if blob[len(VERSION):_KEY_ID_END] != key_id:
+            aead = self._other_data_key(obj, uuid.UUID(bytes=blob[len(VERSION):_KEY_ID_END])).aead()
         try:
-            padded = data_key.aead().decrypt(blob[_KEY_ID_END:_NONCE_END], blob[_NONCE_END:], self.aad(row_id))
+            padded = aead.decrypt(blob[_KEY_ID_END:_NONCE_END], blob[_NONCE_END:], self.aad_prefix + row)
         except InvalidTag:
             raise FieldDecryptionError(
-                self.table, self.name, row_id,
+                self.table, self.name, obj.id,
                 "authentication failed (the value was altered, or copied from another row or column)",
             ) from None
         end = padded.rstrip(b"\x00")
         if not end.endswith(b"\x80"):
-            raise FieldDecryptionError(self.table, self.name, row_id, "invalid padding")
+            raise FieldDecryptionError(self.table, self.name, obj.id, "invalid padding")
         return end[:-1]
 
-    def _data_key(self, obj, key_id: uuid.UUID) -> DataKey:
-        data_key = obj.data_key
-        if data_key is not None and data_key.id == key_id:
-            return data_key
+    def _other_data_key(self, obj, key_id: uuid.UUID) -> DataKey:
         session = object_session(obj)
         found = session.get(DataKey, key_id) if session is not None else None
         if found is None:
             raise UnknownKeyError(f"{self.scope} of row {obj.id} names data key {key_id}, which does not exist.")
         return found
+
+
+def _context(obj, field: EncryptedField) -> tuple[bytes, bytes, AESGCM]:
+    """(data key id, row id as hex, unwrapped data key) of a record, cached on the instance.
+
+    The cache is only reused while the record has the same id and data key
+    object and that key still holds the same unwrapped key (DataKey.forget,
+    called on destruction and on every expiry, invalidates it).
+    """
+    state = obj.__dict__
+    data_key = state["data_key"] if "data_key" in state else obj.data_key
+    row_id = state["id"] if "id" in state else obj.id
+    ctx = state.get("_lots_ctx")
+    if ctx is not None and ctx[0] is data_key and ctx[1] is row_id and data_key.__dict__.get("_lots_aead") is ctx[4]:
+        return ctx[2:]
+    if data_key is None or row_id is None:
+        raise CryptoError(f"{field.scope} needs a row id and a data key")
+    aead = data_key.aead()
+    ctx = state["_lots_ctx"] = (data_key, row_id, data_key.id.bytes, row_id.hex.encode(), aead)
+    return ctx[2:]
 
 
 class EncryptedAttribute(ColumnOperators):
@@ -312,5 +331,6 @@ class EncryptedRecord:
         super().__init__(**kwargs)
 
     def forget_plaintext(self) -> None:
-        """Drop the decrypted values cached on this instance."""
+        """Drop the decrypted values and the key context cached on this instance."""
         self.__dict__.pop("_lots_plain", None)
+        self.__dict__.pop("_lots_ctx", None)

@@ -23,6 +23,7 @@ import base64
 import binascii
 import fcntl
 import json
+import logging
 import os
 import re
 import secrets
@@ -46,6 +47,7 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 KEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 _BOOTSTRAP = "python -m app.security.crypto init {path}"
+log = logging.getLogger(__name__)
 
 
 def _now() -> str:
@@ -150,18 +152,25 @@ def _stamp(path: Path) -> tuple:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write a 0600 temporary file next to ``path``, fsync it, then os.replace it into place."""
+def write_atomic(path: Path, text: str, *, replace: bool = True) -> None:
+    """Write a 0600 temporary file next to ``path``, fsync it, then move it into place in one step.
+
+    With ``replace=False`` the move is a hard link, which fails if ``path``
+    exists, so two processes creating a key file at once cannot overwrite
+    each other's keys.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
@@ -172,10 +181,11 @@ def write_atomic(path: Path, text: str) -> None:
 def create_key_file(path: str | Path) -> Path:
     """Create a new key file with one master key and an index key; never overwrites."""
     path = Path(path)
-    if path.exists():
-        raise KeyFileError(f"The key file {path} already exists; it is never overwritten.")
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    write_atomic(path, json.dumps(_fresh_state(), indent=2) + "\n")
+    try:
+        write_atomic(path, json.dumps(_fresh_state(), indent=2) + "\n", replace=False)
+    except FileExistsError:
+        raise KeyFileError(f"The key file {path} already exists; it is never overwritten.") from None
     return path
 
 
@@ -214,8 +224,11 @@ class Keyring:
         path = Path(path)
         created = False
         if not production and not path.exists():
-            create_key_file(path)
-            created = True
+            try:
+                create_key_file(path)
+                created = True
+            except KeyFileError:
+                pass  # another process created it first; use that one
         return cls(path, strict=production, created=created)
 
     # ------------------------------------------------------------ reading
@@ -254,9 +267,9 @@ class Keyring:
         with self._lock:
             try:
                 self._state = _read(self.path, strict=self.strict)
-            except KeyFileError:
+            except KeyFileError as exc:
                 # A broken file on disk must not take down running workers: keep the keys we have.
-                pass
+                log.error("Keeping the master keys already loaded: %s", exc)
 
     # ------------------------------------------------------------ wrapping
 
@@ -319,9 +332,10 @@ class Keyring:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 data = _read(self.path, strict=self.strict).to_json()
+                before = json.dumps(data, sort_keys=True)
                 yield data
-                state = _State.parse(data)
-                write_atomic(self.path, json.dumps(state.to_json(), indent=2) + "\n")
+                if json.dumps(data, sort_keys=True) != before:
+                    write_atomic(self.path, json.dumps(_State.parse(data).to_json(), indent=2) + "\n")
                 self._state = _read(self.path, strict=self.strict)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)

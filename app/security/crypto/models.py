@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import CheckConstraint, DateTime, LargeBinary, String, Uuid, func
+from sqlalchemy import CheckConstraint, DateTime, LargeBinary, String, Uuid, event, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import db, utcnow
@@ -38,8 +38,9 @@ class DataKey(db.Model):
         return f"<DataKey {self.id} under {self.master_key_id}{' destroyed' if self.destroyed_at else ''}>"
 
     def aead(self) -> AESGCM:
-        """The unwrapped key, cached on this instance (so for one session) and never persisted."""
-        if self.wrapped_key is None or self.destroyed_at is not None:
+        """The unwrapped key: kept in memory on this instance until it is expired, never persisted."""
+        wrapped = self.wrapped_key
+        if wrapped is None or self.destroyed_at is not None:
             raise KeyDestroyedError(
                 f"Data key {self.id} was destroyed (the record was erased); its values can never be read again."
             )
@@ -47,10 +48,17 @@ class DataKey(db.Model):
         if cached is None:
             from app.security.crypto import current_keyring
 
-            cached = AESGCM(current_keyring().unwrap(self.master_key_id, self.id, self.wrapped_key))
+            cached = AESGCM(current_keyring().unwrap(self.master_key_id, self.id, wrapped))
             self.__dict__["_lots_aead"] = cached
         return cached
 
     def forget(self) -> None:
         """Drop the cached unwrapped key."""
         self.__dict__.pop("_lots_aead", None)
+
+
+@event.listens_for(DataKey, "expire")
+def _forget_on_expire(data_key: DataKey | None, _attrs) -> None:
+    # Reloaded rows may have been destroyed meanwhile: unwrap again (and check) after every expiry.
+    if data_key is not None:  # None when the instance was already garbage-collected
+        data_key.forget()

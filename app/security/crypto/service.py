@@ -8,6 +8,7 @@ from typing import Callable
 from sqlalchemy import bindparam, func, select, update
 
 from app.db import db, utcnow
+from app.security import audit
 from app.security.crypto.errors import CryptoError, KeyInUseError
 from app.security.crypto.keyring import Keyring
 from app.security.crypto.models import DataKey
@@ -80,19 +81,30 @@ def rewrap_data_keys(keyring: Keyring, *, batch_size: int = 500, max_batches: in
         if progress is not None:
             progress(done, total)
     remaining = _count_not_under(target)
+    audit.record("keys.rewrap", object_type="master_key", object_id=target,
+                 detail={"rewrapped": done, "remaining": remaining})
+    db.session.commit()
     if remaining == 0 and keyring.rotation_target == target:
         keyring.finish_rotation()
     return remaining
 
 
-def rotate_master_key(keyring: Keyring, **kwargs) -> tuple[str, bool, int]:
-    """Add a new active master key (or resume an unfinished rotation) and re-wrap every data key.
+def begin_rotation(keyring: Keyring) -> tuple[str, bool]:
+    """Add a new active master key to the key file, or pick up an unfinished rotation; returns (id, resumed).
 
     The key file is written before any data key is re-wrapped, so no data
-    key is ever under a key the file does not hold. Returns (new key id,
-    resumed, data keys still to do).
+    key is ever under a key the file does not hold.
     """
     target, resumed = keyring.begin_rotation()
+    audit.record("keys.rotate", object_type="master_key", object_id=target,
+                 detail={"resumed": "yes" if resumed else "no"})
+    db.session.commit()
+    return target, resumed
+
+
+def rotate_master_key(keyring: Keyring, **kwargs) -> tuple[str, bool, int]:
+    """Begin (or resume) a rotation and re-wrap every data key; returns (new key id, resumed, still to do)."""
+    target, resumed = begin_rotation(keyring)
     return target, resumed, rewrap_data_keys(keyring, **kwargs)
 
 
@@ -109,11 +121,16 @@ def retire_master_key(keyring: Keyring, key_id: str) -> None:
             f"{in_use} data key(s) are still wrapped by {key_id}; run `keys rotate` to finish re-wrapping first."
         )
     removed = keyring.remove_master_key(key_id)
-    # A worker with an old copy of the key file may have wrapped a new key meanwhile: check again.
-    in_use = count_live_data_keys(key_id)
-    if in_use:
+    try:
+        # A worker with an old copy of the key file may have wrapped a new key meanwhile: check again.
+        in_use = count_live_data_keys(key_id)
+        if in_use:
+            raise KeyInUseError(f"{in_use} data key(s) were just wrapped by {key_id}; it was kept.")
+        audit.record("keys.retire", object_type="master_key", object_id=key_id)
+        db.session.commit()
+    except BaseException:
         keyring.restore_master_key(removed)
-        raise KeyInUseError(f"{in_use} data key(s) were just wrapped by {key_id}; it was kept.")
+        raise
 
 
 def destroy_data_key(data_key: DataKey) -> None:
@@ -146,11 +163,12 @@ class KeyStatus:
 def key_status(keyring: Keyring) -> KeyStatus:
     """Counts of live data keys per master key; ``missing`` lists master keys used but not in the file."""
     keyring.refresh()
-    counts = dict(
-        db.session.execute(select(DataKey.master_key_id, func.count()).where(_live).group_by(DataKey.master_key_id))
-        .tuples()
-        .all()
-    )
+    counts = {
+        key_id: count
+        for key_id, count in db.session.execute(
+            select(DataKey.master_key_id, func.count()).where(_live).group_by(DataKey.master_key_id)
+        )
+    }
     destroyed = db.session.scalar(select(func.count()).select_from(DataKey).where(DataKey.destroyed_at.is_not(None)))
     ids = keyring.master_key_ids
     return KeyStatus(
