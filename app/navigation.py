@@ -22,6 +22,7 @@ NAV: list[NavItem] = [
     NavItem("admin.agencies", _l("Myndigheter"), Permission.AGENCY_MANAGE),
     NavItem("admin.users", _l("Användare"), Permission.USER_MANAGE),
     NavItem("audit.events", _l("Granskningslogg"), Permission.AUDIT_READ),
+    NavItem("audit.access", _l("Åtkomstrapport"), Permission.AUDIT_READ),
 ]
 
 

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.audit import service
 from app.audit.models import AuditOutcome
@@ -56,6 +56,12 @@ class WholeNumberField(IntegerField):
             raise ValueError(str(_l("Ange ett positivt heltal."))) from exc
 
 
+def _positive_id(form, field):
+    # None means the text did not parse: WholeNumberField has already said so.
+    if field.data is not None and not 1 <= field.data <= 2_147_483_647:
+        raise ValidationError(_l("Ange ett positivt heltal."))
+
+
 def _one_of_choices(form, field):
     data = "" if field.data is None else field.data
     if data not in {choice.value for choice in field.choices}:
@@ -87,7 +93,7 @@ class EventSearchForm(_GetForm):
     )
     user_id = WholeNumberField(
         _l("Användar-id"),
-        validators=[Optional(), NumberRange(min=1, max=2_147_483_647, message=_l("Ange ett positivt heltal."))],
+        validators=[Optional(), _positive_id],
     )
     agency_id = SelectField(_l("Myndighet"), coerce=_optional_int, validate_choice=False, validators=[_one_of_choices])
     action = StringField(

@@ -7,6 +7,7 @@ action codes, never a participant's name.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -124,10 +125,21 @@ def event_rows(events) -> list[dict]:
             "purpose": e.purpose or "",
             "permission": e.permission or "",
             "rule": e.rule or "",
+            "detail": _detail_text(e.detail),
             "outcome": e.outcome.value,
         }
         for e in events
     ]
+
+
+def _detail_text(detail: str | None) -> str:
+    """{"factor":"totp"} as factor=totp (the values are codes and ids by construction)."""
+    if not detail:
+        return ""
+    try:
+        return ", ".join(f"{k}={v}" for k, v in json.loads(detail).items())
+    except (ValueError, AttributeError):
+        return detail
 
 
 def access_summary(object_id: str, object_type: str | None = None) -> list[dict]:

@@ -101,7 +101,8 @@ def access_export():
     report = service.access_report(object_id, object_type, requested_by=current_user.id)
 
     def pdf_response():
-        pdf = render_pdf("pdf/audit_access.html", report=report, outcome_labels={k: str(v) for k, v in OUTCOME_LABELS.items()})
+        labels = {value: str(label) for value, label in OUTCOME_LABELS.items()}
+        pdf = render_pdf("pdf/audit_access.html", report=report, outcome_labels=labels)
         response = make_response(pdf)
         response.headers["Content-Type"] = "application/pdf"
         response.headers["Content-Disposition"] = f'attachment; filename="atkomstrapport-{object_id}.pdf"'

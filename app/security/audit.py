@@ -37,13 +37,15 @@ FORMAT_VERSION = 1
 _KEY_LABEL = b"lots-audit-chain-v1"
 _CURRENT = object()
 
-_ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
-_OBJECT_TYPE = re.compile(r"^[a-z][a-z0-9_]*$")
+# Checked with fullmatch.
+_ACTION = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
+_OBJECT_TYPE = re.compile(r"[a-z][a-z0-9_]*")
 #: Pseudonymous ids only: no spaces and no "@", so names and e-mail addresses do not fit.
-_OBJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
-_FIELD_SET = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")
-_DETAIL_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-_DETAIL_VALUE = re.compile(r"^[A-Za-z0-9_.:,+-]{0,100}$")
+_OBJECT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+_FIELD_SET = re.compile(r"[a-z][a-z0-9_]*\.[a-z0-9_]+")
+_PERMISSION = re.compile(r"[a-z_.]+:[a-z_.]+")
+_DETAIL_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_DETAIL_VALUE = re.compile(r"[A-Za-z0-9_.:,+-]{0,100}")
 MAX_PURPOSE = 500
 
 _events = AuditEvent.__table__
@@ -121,7 +123,7 @@ def _check(value: str | None, pattern: re.Pattern, max_len: int, what: str) -> s
     if value is None:
         return None
     value = str(value)
-    if len(value) > max_len or not pattern.match(value):
+    if len(value) > max_len or not pattern.fullmatch(value):
         raise AuditError(f"invalid audit {what}")
     return value
 
@@ -161,21 +163,26 @@ def record(
     outcome: AuditOutcome | str = AuditOutcome.ALLOWED,
     actor: Any = _CURRENT,
     detail: Mapping[str, Any] | None = None,
+    obj: Any = None,
     session: Any = None,
 ) -> int:
     """Append one event to the chain in the current transaction and return its id.
 
     ``actor`` defaults to the signed-in user (None outside a request, e.g. the CLI).
-    ``object_id`` must be a pseudonymous id (case code, UUID, number), never a name.
-    Raises AuditError (or the database's error) when the event cannot be written.
+    ``object_id`` must be a pseudonymous id (case code, UUID, number), never a name;
+    given ``obj`` instead, its ``audit_ref`` is used (and the policy rule is explained
+    for that object). Raises AuditError (or the database's error) when the event
+    cannot be written.
     """
     session = session if session is not None else db.session
     key = audit_key()
     user = _actor(actor)
     outcome = AuditOutcome(outcome).value
     permission = str(permission) if permission is not None else None
+    if obj is not None and object_type is None and object_id is None:
+        object_type, object_id = audit_ref(obj)
     if rule is None and permission and user is not None:
-        rule = explain(user, permission)
+        rule = explain(user, permission, obj)
     if purpose is not None:
         purpose = str(purpose).strip()
         if len(purpose) > MAX_PURPOSE:
@@ -187,7 +194,7 @@ def record(
         "object_type": _check(object_type, _OBJECT_TYPE, 32, "object type"),
         "object_id": _check(object_id, _OBJECT_ID, 64, "object id"),
         "field_sets": _field_sets(field_sets),
-        "permission": _check(permission, re.compile(r"^[a-z_]+:[a-z_.]+$"), 64, "permission"),
+        "permission": _check(permission, _PERMISSION, 64, "permission"),
         "purpose": purpose or None,
         "rule": (rule or None) and str(rule)[:200],
         "outcome": outcome,
@@ -231,36 +238,24 @@ def audit_ref(obj: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
-def explain(user: Any, permission: Any, obj: Any = None) -> str:
+def explain(user: Any, permission: Any, obj: Any = None, **context: Any) -> str:
     """The policy line behind the gate's answer for this user, or ``default-deny``."""
     from app.security.authz import gate
-    from app.security.conditions import Context
 
-    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "active", False):
-        return "default-deny"
-    kind = user.agency.kind.value if user.agency else ""
-    ctx = Context(user=user, obj=obj)
-    enforcer = gate().enforcer
-    deny_line = None
-    for role in user.role_names:
-        allowed, line = enforcer.enforce_ex(role, kind, str(permission), ctx)
-        if allowed and line:
-            return "p, " + ", ".join(line)
-        if line and line[-1] == "deny" and deny_line is None:
-            deny_line = "p, " + ", ".join(line)
-    return deny_line or "default-deny"
+    return gate().explain(user, permission, obj, **context)
 
 
-def record_denial(permission: Any, obj: Any = None) -> None:
-    """Log a refusal by the policy gate (called by authorize() before it aborts with 403)."""
+def record_denial(permission: Any, obj: Any = None, **context: Any) -> None:
+    """Log a refusal by the policy gate (called by authorize() and check_write() before the 403)."""
     user = _actor(_CURRENT)
     object_type, object_id = audit_ref(obj)
     record(
         "access.denied",
         object_type=object_type,
         object_id=object_id,
+        field_sets=[context["fieldset"]] if context.get("fieldset") else (),
         permission=permission,
-        rule=explain(user, permission, obj),
+        rule=explain(user, permission, obj, **context),
         outcome=AuditOutcome.DENIED,
         actor=user,
     )
@@ -299,8 +294,12 @@ _VERIFY_SQL = (
 )
 _TIME_SQL = {
     "postgresql": "CAST(EXTRACT(EPOCH FROM occurred_at) * 1000000 AS BIGINT)",
-    # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC) on SQLite.
-    "sqlite": "CAST(strftime('%s', occurred_at) AS INTEGER) * 1000000 + CAST(substr(occurred_at, 21, 6) AS INTEGER)",
+    # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC) on SQLite. strftime() gets the whole
+    # seconds only: it rounds fractions to milliseconds, so .9995 s and up would become the next second.
+    "sqlite": (
+        "CAST(strftime('%s', substr(occurred_at, 1, 19)) AS INTEGER) * 1000000"
+        " + CAST(substr(occurred_at, 21, 6) AS INTEGER)"
+    ),
 }
 
 
@@ -340,7 +339,7 @@ def verify_chain(connection, key: bytes, *, batch: int = 20_000, anchors: Mappin
         return VerifyResult(False, 0, 0, "", None, "the chain head row (audit_head) is missing")
     head_seq, head_hmac = head
     anchors = {int(k): v.lower() for k, v in (anchors or {}).items()}
-    mac_of = ChainMac(key)
+    keyed, encode = _hmac.new(key, digestmod=hashlib.sha256), _encode
     expected, prev, mac_at_head, checked = 1, GENESIS_HMAC, None, 0
     events = stream_events(connection, batch)
 
@@ -357,7 +356,10 @@ def verify_chain(connection, key: bytes, *, batch: int = 20_000, anchors: Mappin
         if row[13] != prev:
             return fail(event_id, f"event {event_id} does not link to event {event_id - 1}")
         mac = row[14]
-        if mac_of(row[:13], prev) != mac:
+        # Inlined ChainMac.__call__: this line runs once per event.
+        computed = keyed.copy()
+        computed.update(encode([FORMAT_VERSION, *row[:13], prev]).encode())
+        if computed.hexdigest() != mac:
             return fail(event_id, f"event {event_id} was altered (its HMAC does not match its content)")
         if event_id == head_seq:
             mac_at_head = mac
@@ -375,10 +377,12 @@ def verify_chain(connection, key: bytes, *, batch: int = 20_000, anchors: Mappin
     expected_head_hmac = mac_at_head if head_seq else GENESIS_HMAC
     if head_hmac != expected_head_hmac:
         return VerifyResult(False, checked, head_seq, head_hmac, head_seq or None, "the chain head does not match the log")
-    missing_anchor = [i for i in anchors if i > last]
-    if missing_anchor:
-        first = min(missing_anchor)
-        return VerifyResult(False, checked, head_seq, head_hmac, first, f"anchored event {first} is missing")
+    beyond = [i for i in anchors if i > last]
+    if beyond:
+        return VerifyResult(
+            False, checked, head_seq, head_hmac, last + 1,
+            f"events {last + 1}..{max(beyond)} are missing: an anchor was noted for event {max(beyond)}",
+        )
     return VerifyResult(True, checked, head_seq, head_hmac)
 
 

@@ -134,6 +134,22 @@ class Gate:
         ctx = Context(user=user, obj=obj, fieldset=fieldset, route_level=route_level)
         return any(self.enforcer.enforce(role, kind, perm, ctx) for role in user.role_names)
 
+    def explain(self, user: Any, permission: Permission | str, obj: Any = None, *, route_level: bool = False,
+                fieldset: str | None = None) -> str:
+        """The policy line behind decide()'s answer, for the audit log; "default-deny" if none matched."""
+        if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+            return "default-deny"
+        kind = user.agency.kind.value if user.agency else ""
+        ctx = Context(user=user, obj=obj, fieldset=fieldset, route_level=route_level)
+        deny_line = None
+        for role in user.role_names:
+            allowed, line = self.enforcer.enforce_ex(role, kind, str(permission), ctx)
+            if allowed and line:
+                return "p, " + ", ".join(line)
+            if line and line[-1] == "deny" and deny_line is None:
+                deny_line = "p, " + ", ".join(line)
+        return deny_line or "default-deny"
+
     def readable_fieldsets(self, user: Any, obj: Any) -> set[str]:
         """The field sets of this object the user may read now."""
         return {name for name in self.fieldsets if self.decide(user, FIELDSET_READ + name, obj, fieldset=name)}
@@ -159,6 +175,9 @@ class Gate:
             name = self.fieldset_of(obj, attribute)
             if name is None or not self.decide(user, FIELDSET_WRITE + name, obj, fieldset=name):
                 g.lots_denied_permission = FIELDSET_WRITE + (name or attribute)
+                from app.security.audit import record_denial
+
+                record_denial(FIELDSET_WRITE + (name or "unknown"), obj, fieldset=name)
                 abort(403)
 
     def matrix(self) -> list[dict[str, str]]:
@@ -197,7 +216,7 @@ def authorize(permission: Permission | str, obj: Any = None, *, route_level: boo
         # Logged before the 403; the request boundary commits it (status < 500).
         from app.security.audit import record_denial
 
-        record_denial(permission, obj)
+        record_denial(permission, obj, route_level=route_level)
         abort(403)
 
 

@@ -1,7 +1,7 @@
 """audit log: chained events, chain head, append-only triggers
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-25 16:00:00
 
 Hand-written. The events table has no update or delete path in the code; the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0003'
-down_revision = '0002'  # TEMP for local checks; lead re-chains
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, select, text
@@ -176,6 +177,20 @@ def test_anchor_noted_earlier_catches_a_rewritten_log(app, db):
     assert not result.ok and result.first_bad_id == ids[2]
 
 
+def test_anchor_catches_a_truncated_log_whose_head_was_rewritten_to_match(app, db):
+    ids = _record_many(app, 6)
+    anchor = {ids[-1]: _events_since(db, ids[-1])[0].hmac}
+    with _append_only_off(db):
+        db.execute(text("DELETE FROM audit_event WHERE id >= :id"), {"id": ids[3]})
+        db.execute(
+            text("UPDATE audit_head SET seq = :id, last_hmac = (SELECT hmac FROM audit_event WHERE id = :id)"),
+            {"id": ids[2]},
+        )
+    assert _verify(app, db).ok, "without an anchor a clean cut at the end cannot be told from a shorter log"
+    result = _verify(app, db, anchors=anchor)
+    assert not result.ok and result.first_bad_id == ids[3]
+
+
 @pytest.mark.parametrize(
     "statement",
     [
@@ -190,6 +205,19 @@ def test_database_refuses_to_change_or_delete_events(app, db, statement):
     with pytest.raises(DBAPIError, match="append-only|cannot be deleted|only move forward"):
         with db.begin_nested():
             db.execute(text(statement), {"id": ids[0]})
+
+
+@pytest.mark.parametrize("micro", [0, 1, 499_999, 500_000, 999_499, 999_500, 999_999])
+def test_database_and_python_agree_on_the_canonical_time(app, db, micro):
+    """verify reads the time as the database computes it; record() hashes it as Python does."""
+    when = datetime(2026, 3, 29, 0, 59, 59, micro, tzinfo=timezone.utc)
+    dialect = db.connection().dialect.name
+    if dialect == "sqlite":
+        value, row = when.strftime("%Y-%m-%d %H:%M:%S.%f"), "SELECT :t AS occurred_at"
+    else:
+        value, row = when, "SELECT CAST(:t AS timestamptz) AS occurred_at"
+    computed = db.execute(text(f"SELECT {audit._TIME_SQL[dialect]} FROM ({row}) AS e"), {"t": value}).scalar()
+    assert computed == audit.canonical_time(when)
 
 
 # ---------------------------------------------------------------- the CLI
@@ -225,6 +253,7 @@ def test_cli_verify_refuses_a_malformed_anchor(app, db):
     [
         {"object_id": "anna.andersson@example.org"},
         {"object_id": "Anna Andersson"},
+        {"object_id": "K-1\n"},
         {"object_id": "K" * 65},
         {"field_sets": ["Person identity"]},
         {"detail": {"email": "anna@example.org"}},
@@ -393,6 +422,45 @@ def test_permission_denial_is_logged_and_committed_despite_the_403(app, db, clie
     assert event.rule == "default-deny"
     assert event.actor_user_id == user.id
     assert "@" not in _all_text(denied)
+
+
+def test_denial_on_an_object_names_it_by_its_pseudonymous_ref(app, db, factory):
+    from flask_login import login_user
+    from werkzeug.exceptions import Forbidden
+
+    from app.security.authz import authorize
+    from app.security.permissions import Permission
+
+    class Case:
+        audit_ref = ("case", "K-2026-0099")
+
+    user = factory.user(roles=("partner",), kind="police")
+    first = _next_id(db)
+    with app.test_request_context():
+        login_user(user)
+        with pytest.raises(Forbidden):
+            authorize(Permission.AUDIT_EXPORT, Case())
+    [event] = _events_since(db, first)
+    assert (event.action, event.object_type, event.object_id) == ("access.denied", "case", "K-2026-0099")
+    assert (event.permission, event.actor_user_id, event.actor_agency_id) == ("audit:export", user.id, user.agency_id)
+
+
+def test_refused_field_write_is_logged_as_a_denial(app, db, factory):
+    from flask_login import login_user
+    from werkzeug.exceptions import Forbidden
+
+    class Case:
+        audit_ref = ("case", "K-2026-0098")
+
+    user = factory.user(roles=("partner",), kind="police")
+    first = _next_id(db)
+    with app.test_request_context():
+        login_user(user)
+        with pytest.raises(Forbidden):
+            app.extensions["lots_gate"].check_write(user, Case(), ["no_such_field"])
+    [event] = _events_since(db, first)
+    assert (event.action, event.outcome.value, event.object_id) == ("access.denied", "denied", "K-2026-0098")
+    assert event.permission == "fieldset.write:unknown" and event.rule == "default-deny"
 
 
 def test_allowed_audited_read_names_the_policy_line_that_allowed_it(app, db, client, login_as):

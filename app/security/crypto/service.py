@@ -71,8 +71,9 @@ def rewrap_data_keys(keyring: Keyring, *, batch_size: int = 500, max_batches: in
         now = utcnow()
         params = []
         for key_id, old, wrapped in rows:
-            _, rewrapped = keyring.wrap(key_id, keyring.unwrap(old, key_id, wrapped))
-            params.append({"b_id": key_id, "b_old": old, "b_new": target, "b_wrapped": rewrapped, "b_at": now})
+            # Record the id wrap() actually used, even if the key file changed under us meanwhile.
+            new, rewrapped = keyring.wrap(key_id, keyring.unwrap(old, key_id, wrapped))
+            params.append({"b_id": key_id, "b_old": old, "b_new": new, "b_wrapped": rewrapped, "b_at": now})
         db.session.execute(_REWRAP, params)
         db.session.commit()
         last_id = rows[-1][0]
