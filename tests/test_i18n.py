@@ -148,7 +148,7 @@ def test_compiled_catalog_is_up_to_date(path):
         compiled = {
             _key(m.id): norm(m.string)
             for m in read_mo(f)
-            if m.id and filled(m.string) and norm(m.string) != norm(m.id)
+            if m.id and filled(m.string) and not (isinstance(m.id, (list, tuple)) and norm(m.string) == norm(m.id))
         }
     expected = {
         _key(m.id): norm(m.string) for m in _catalog(path) if m.id and _translated(m) and not m.fuzzy and filled(m.string)
