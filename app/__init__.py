@@ -43,11 +43,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.audit.views import bp as audit_bp
     from app.main.views import bp as main_bp
 
-    from app.cases import models as _cases_models  # noqa: F401  (registers the tables until cases has views)
+    from app.cases.views import bp as cases_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(cases_bp)
 
     from app import cli, navigation
 

@@ -127,6 +127,11 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "LOTS_LANGUAGES": ("sv", "en"),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
         "LOTS_PAGE_SIZE": 25,
+        # Exit-programme cases
+        "LOTS_RETENTION_DAYS": _int("RETENTION_DAYS", 5 * 365),
+        "LOTS_EMERGENCY_MINUTES": _int("EMERGENCY_MINUTES", 60),
+        "LOTS_CONSENT_WARNING_DAYS": _int("CONSENT_WARNING_DAYS", 14),
+        "LOTS_CASE_CODE_PREFIX": env("CASE_CODE_PREFIX", "AV"),
         # Flask-Security-Too
         "SECURITY_PASSWORD_SALT": values["PASSWORD_SALT"],
         "SECURITY_PASSWORD_HASH": "argon2",

@@ -181,6 +181,55 @@ class Factory:
             self.session.flush()
             return participant
 
+    def case(self, coordinator=None, *, participant=None, phase=None, team=(), consents=(), items=(), code=None):
+        """A case coordinated by ``coordinator`` (a new coordinator if None).
+
+        ``team``: agencies added to the team. ``consents``: (agency, kinds, given_on, valid_until) tuples.
+        ``items``: dicts for PlanItem (part, area, goal, responsible_agency, due_on ...).
+        """
+        from datetime import date, timedelta
+
+        from app.cases.models import (Case, CasePhase, CaseTeamMember, Consent, ConsentMethod, PlanArea,
+                                      PlanItem, PlanPart, ReferralSource)
+
+        coordinator = coordinator or self.user(roles=("coordinator",))
+        participant = participant or self.participant()
+        with self.app.app_context():
+            case = Case(
+                data_key=participant.data_key,
+                code=code or f"AV-2026-T{uuid.uuid4().hex[:6].upper()}",
+                participant=participant,
+                coordinator_id=coordinator.id,
+                phase=CasePhase(phase or "active"),
+                referral_source=ReferralSource.POLICE,
+                referred_on=date(2026, 1, 15),
+            )
+            case.referral_reason = "Fiktiv hänvisning."
+            self.session.add(case)
+            self.session.add(CaseTeamMember(case=case, agency_id=coordinator.agency_id, officer_id=coordinator.id))
+            for agency in team:
+                self.session.add(CaseTeamMember(case=case, agency_id=agency.id))
+            today = date.today()
+            for agency, kinds, given_on, valid_until in consents:
+                consent = Consent(data_key=participant.data_key, case=case, agency_id=agency.id,
+                                  given_on=given_on or today - timedelta(days=10),
+                                  valid_until=valid_until or today + timedelta(days=180),
+                                  method=ConsentMethod.WRITTEN)
+                consent.kind_set = kinds
+                self.session.add(consent)
+            for spec in items:
+                spec = dict(spec)
+                agency = spec.pop("responsible_agency")
+                item = PlanItem(data_key=participant.data_key, case=case,
+                                part=PlanPart(spec.pop("part", "support")), area=PlanArea(spec.pop("area", "housing")),
+                                responsible_agency_id=agency.id,
+                                start_on=spec.pop("start_on", today - timedelta(days=30)),
+                                due_on=spec.pop("due_on", today + timedelta(days=30)), **spec)
+                self.session.add(item)
+            self.session.flush()
+            self.session.refresh(case)
+            return case
+
 
 def fake_personal_number() -> str:
     """A random, invented 12-digit personal identity number that passes the Luhn check."""

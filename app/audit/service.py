@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
+
+from app.cases.labels import CASE_ACTION_LABELS
 from sqlalchemy import Select, func, select
 
 from app.admin.models import Agency
@@ -40,6 +42,7 @@ ACTION_LABELS = {
     "audit.report": _l("Åtkomstrapport visad"),
     "audit.export": _l("Åtkomstrapport exporterad"),
 }
+ACTION_LABELS.update(CASE_ACTION_LABELS)
 
 
 @dataclass(frozen=True)

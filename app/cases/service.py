@@ -1,13 +1,40 @@
-"""Participant operations: register, look up by personal identity number, erase."""
+"""Participants and cases: register a referral, find by personal identity number, phases, team, erase.
+
+Every change writes one audit event naming the case code (never a name or
+number). Errors the user must correct are raised as CaseError with a
+translated message; the caller shows it and changes nothing.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date, datetime
 
-from app.cases.models import Participant
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.admin.models import Agency
+from app.cases.models import (
+    PHASE_TRANSITIONS,
+    Case,
+    CaseOutcome,
+    CasePhase,
+    CaseTeamMember,
+    CaseTransition,
+    Participant,
+    ReferralSource,
+)
 from app.db import db, utcnow
 from app.security import audit
 from app.security.crypto.service import destroy_data_key
+
+
+class CaseError(ValueError):
+    """A request the user must correct; the message is user-facing and contains no personal data."""
+
+
+# ------------------------------------------------------------------ participants
 
 
 def create_participant(**fields) -> Participant:
@@ -24,6 +51,10 @@ def find_participants_by_personal_number(number: str) -> list[Participant]:
     return list(db.session.scalars(stmt))
 
 
+def cases_of(participant: Participant) -> list[Case]:
+    return list(db.session.scalars(select(Case).where(Case.participant_id == participant.id).order_by(Case.code)))
+
+
 def erase_participant(participant: Participant) -> None:
     """Crypto-shred a participant: destroy their data key and blind-index values; the row stays as a tombstone."""
     if participant.erased_at is not None:
@@ -36,3 +67,157 @@ def erase_participant(participant: Participant) -> None:
     participant.erased_at = utcnow()
     participant.forget_plaintext()
     db.session.flush()
+
+
+# ------------------------------------------------------------------ cases
+
+
+def next_case_code(year: int) -> str:
+    """The next free pseudonymous code for the year: PREFIX-YYYY-NNN (at least three digits)."""
+    prefix = f"{current_app.config.get('LOTS_CASE_CODE_PREFIX', 'AV')}-{year}-"
+    codes = db.session.scalars(select(Case.code).where(Case.code.like(prefix + "%")))
+    highest = max((int(c[len(prefix):]) for c in codes if c[len(prefix):].isdigit()), default=0)
+    return f"{prefix}{highest + 1:03d}"
+
+
+def open_case(participant: Participant, coordinator, *, referral_source: ReferralSource, referred_on: date,
+              referral_reason: str | None, actor=None) -> Case:
+    """Open a case in the referral phase, with a fresh case code; the coordinator's agency joins the team."""
+    actor = actor or coordinator
+    for _attempt in range(5):
+        code = next_case_code(referred_on.year)
+        savepoint = db.session.begin_nested()
+        try:
+            case = Case(
+                data_key=participant.data_key,
+                code=code,
+                participant=participant,
+                coordinator_id=coordinator.id,
+                phase=CasePhase.REFERRAL,
+                phase_changed_at=utcnow(),
+                referral_source=ReferralSource(referral_source),
+                referred_on=referred_on,
+            )
+            case.referral_reason = referral_reason or None
+            db.session.add(case)
+            db.session.flush()
+            savepoint.commit()
+            break
+        except IntegrityError:
+            savepoint.rollback()
+    else:  # pragma: no cover - five concurrent intakes in the same instant
+        raise CaseError(_l("Kunde inte skapa ett ärendenummer. Försök igen."))
+    db.session.add(CaseTransition(case=case, from_phase=None, to_phase=CasePhase.REFERRAL, by_id=actor.id))
+    if coordinator.agency_id:
+        db.session.add(CaseTeamMember(case=case, agency_id=coordinator.agency_id, officer_id=coordinator.id,
+                                      added_by_id=actor.id))
+    db.session.flush()
+    audit.record("case.created", obj=case, field_sets=["person.identity", "person.contact",
+                                                      "person.protected_address", "person.protection_level",
+                                                      "case.referral"], actor=actor)
+    return case
+
+
+def register_referral(coordinator, *, participant_fields: dict, referral_source: ReferralSource, referred_on: date,
+                      referral_reason: str | None) -> Case:
+    """A new participant and their case. Refuses (CaseError) if the personal number is already registered:
+    the caller must offer to reopen instead of duplicating."""
+    number = participant_fields.get("personal_number")
+    if number and find_participants_by_personal_number(number):
+        raise CaseError(_l("Personen finns redan registrerad. Öppna eller återöppna det befintliga ärendet."))
+    participant = create_participant(**participant_fields)
+    return open_case(participant, coordinator, referral_source=referral_source, referred_on=referred_on,
+                     referral_reason=referral_reason)
+
+
+def reopen_case(case: Case, coordinator) -> Case:
+    """Reopen a closed case into assessment; the reopening coordinator takes it over."""
+    if case.phase != CasePhase.CLOSED:
+        raise CaseError(_l("Ärendet är redan öppet."))
+    if case.participant.erased_at is not None:
+        raise CaseError(_l("Ärendet är gallrat och kan inte återöppnas."))
+    previous = case.phase
+    case.phase = CasePhase.ASSESSMENT
+    case.phase_changed_at = utcnow()
+    case.coordinator_id = coordinator.id
+    case.outcome = None
+    case.closed_at = None
+    db.session.add(CaseTransition(case=case, from_phase=previous, to_phase=CasePhase.ASSESSMENT, by_id=coordinator.id))
+    if coordinator.agency_id and coordinator.agency_id not in case.team_agency_ids:
+        db.session.add(CaseTeamMember(case=case, agency_id=coordinator.agency_id, officer_id=coordinator.id,
+                                      added_by_id=coordinator.id))
+    db.session.flush()
+    audit.record("case.reopened", obj=case, actor=coordinator)
+    return case
+
+
+def change_phase(case: Case, to_phase: CasePhase, actor, *, outcome: CaseOutcome | None = None,
+                 closure_reason: str | None = None) -> Case:
+    """Move a case along PHASE_TRANSITIONS; closing needs an outcome and a reason. History is kept."""
+    to_phase = CasePhase(to_phase)
+    if to_phase == case.phase:
+        raise CaseError(_l("Ärendet är redan i den fasen."))
+    if to_phase not in PHASE_TRANSITIONS[case.phase]:
+        raise CaseError(_l("Den fasändringen är inte tillåten."))
+    if to_phase == CasePhase.CLOSED:
+        if outcome is None:
+            raise CaseError(_l("Ange utfall när ärendet avslutas."))
+        if not (closure_reason or "").strip():
+            raise CaseError(_l("Ange skäl när ärendet avslutas."))
+    if case.phase == CasePhase.CLOSED:
+        return reopen_case(case, actor)
+    previous = case.phase
+    case.phase = to_phase
+    case.phase_changed_at = utcnow()
+    if to_phase == CasePhase.CLOSED:
+        case.outcome = CaseOutcome(outcome)
+        case.closure_reason = closure_reason.strip()
+        case.closed_at = utcnow()
+    db.session.add(CaseTransition(case=case, from_phase=previous, to_phase=to_phase, by_id=actor.id))
+    db.session.flush()
+    audit.record("case.phase_changed", obj=case, actor=actor,
+                 field_sets=["case.referral"] if to_phase == CasePhase.CLOSED else (),
+                 detail={"from": previous.value, "to": to_phase.value})
+    return case
+
+
+def add_team_member(case: Case, agency: Agency, actor, officer=None) -> CaseTeamMember:
+    """Add an agency (optionally a named officer of it) to the case team."""
+    if agency is None or not agency.active:
+        raise CaseError(_l("Okänd eller inaktiv myndighet."))
+    if officer is not None and officer.agency_id != agency.id:
+        raise CaseError(_l("Handläggaren tillhör inte den valda myndigheten."))
+    for member in case.team:
+        if member.removed_at is None and member.agency_id == agency.id and member.officer_id == (officer.id if officer else None):
+            raise CaseError(_l("Myndigheten finns redan i teamet."))
+    member = CaseTeamMember(case=case, agency_id=agency.id, officer_id=officer.id if officer else None,
+                            added_by_id=actor.id)
+    db.session.add(member)
+    db.session.flush()
+    audit.record("case.team_changed", obj=case, actor=actor, detail={"added_agency": agency.id})
+    return member
+
+
+def remove_team_member(case: Case, member: CaseTeamMember, actor) -> None:
+    """Take a member off the team (kept as history). The coordinator's own agency cannot be removed."""
+    if member.case_id != case.id or member.removed_at is not None:
+        raise CaseError(_l("Teammedlemmen finns inte."))
+    if member.officer_id == case.coordinator_id:
+        raise CaseError(_l("Samordnaren kan inte tas bort från teamet."))
+    member.removed_at = utcnow()
+    member.removed_by_id = actor.id
+    db.session.flush()
+    audit.record("case.team_changed", obj=case, actor=actor, detail={"removed_agency": member.agency_id})
+
+
+def count_by_phase(stmt) -> dict[CasePhase, int]:
+    """Counts per phase of the cases a (visibility-filtered) SELECT returns."""
+    sub = stmt.subquery()
+    rows = db.session.execute(select(sub.c.phase, func.count()).group_by(sub.c.phase))
+    return {CasePhase(phase): count for phase, count in rows}
+
+
+def as_local_date(value: datetime) -> date:
+    from app.cases.models import STOCKHOLM
+
+    return value.astimezone(STOCKHOLM).date()

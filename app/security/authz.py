@@ -73,6 +73,11 @@ class Gate:
         self.fieldsets = _read_fieldsets(fieldset_file) if fieldset_file.exists() else {}
         #: (model name, attribute) → field set
         self.field_to_set = {field: name for name, fields in self.fieldsets.items() for field in fields}
+        #: model name → the field sets that have fields on it
+        self.sets_by_model: dict[str, list[str]] = {}
+        for name, fields in self.fieldsets.items():
+            for model in dict.fromkeys(m for m, _ in fields):
+                self.sets_by_model.setdefault(model, []).append(name)
         self.validate()
 
     @staticmethod
@@ -123,6 +128,32 @@ class Gate:
         ]
         if errors:
             raise PolicyError("Invalid field sets in policies/fieldsets.csv:\n" + "\n".join(errors))
+        from app.cases import consent_kinds
+
+        try:
+            consent_kinds.validate(set(self.fieldsets))
+        except consent_kinds.ConsentKindsError as exc:
+            raise PolicyError(str(exc)) from None
+
+    def allowing_conditions(self, user: Any, permission: Permission | str) -> set[str]:
+        """The conditions under which this user may hold a permission, for filtering lists in SQL.
+
+        Empty if nothing allows it or an unconditional deny applies. A list query
+        built from these must still be checked object by object with decide().
+        """
+        if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+            return set()
+        kind = user.agency.kind.value if user.agency else ""
+        perm = str(permission)
+        allow: set[str] = set()
+        for role, rule_kind, rule_perm, cond, eft in self.rules():
+            if role not in user.role_names or rule_kind not in ("*", kind) or rule_perm != perm:
+                continue
+            if eft == "deny" and cond == "always":
+                return set()
+            if eft == "allow":
+                allow.add(cond)
+        return allow
 
     def decide(self, user: Any, permission: Permission | str, obj: Any = None, *, route_level: bool = False,
                fieldset: str | None = None) -> bool:
@@ -152,7 +183,11 @@ class Gate:
 
     def readable_fieldsets(self, user: Any, obj: Any) -> set[str]:
         """The field sets of this object the user may read now."""
-        return {name for name in self.fieldsets if self.decide(user, FIELDSET_READ + name, obj, fieldset=name)}
+        model = type(obj).__name__
+        return {
+            name for name in self.sets_by_model.get(model, ())
+            if self.decide(user, FIELDSET_READ + name, obj, fieldset=name)
+        }
 
     def fieldset_of(self, obj: Any, attribute: str) -> str | None:
         return self.field_to_set.get((type(obj).__name__, attribute))

@@ -87,7 +87,9 @@ def consent_covers(ctx: Context) -> bool:
         return False
     case = _case_of(ctx.obj)
     check = getattr(case, "consent_covers", None)
-    return bool(check and ctx.fieldset and check(ctx.user.agency_id, ctx.fieldset))
+    # A plan item is covered by the consent kind of its part (protection or support plan).
+    scope = getattr(ctx.obj, "consent_fieldset", None) or ctx.fieldset
+    return bool(check and scope and check(ctx.user.agency_id, scope))
 
 
 @condition("assigned_to_agency")
@@ -96,6 +98,25 @@ def assigned_to_agency(ctx: Context) -> bool:
     if ctx.obj is None:
         return ctx.route_level
     return getattr(ctx.obj, "responsible_agency_id", None) == ctx.user.agency_id and on_case_team(ctx)
+
+
+@condition("emergency_access")
+def emergency_access(ctx: Context) -> bool:
+    """The user's agency is on the team and the user has an active emergency access (break the glass) to the case.
+
+    It never covers the support part of the plan: emergency access is for
+    protection-relevant information only. Which field sets it opens is
+    decided by the policy lines that name this condition.
+    """
+    if ctx.obj is None:
+        return ctx.route_level
+    if not on_case_team(ctx):
+        return False
+    if getattr(ctx.obj, "consent_fieldset", None) == "plan.support":
+        return False
+    case = _case_of(ctx.obj)
+    check = getattr(case, "active_emergency", None)
+    return bool(check and check(ctx.user.id))
 
 
 @condition("own_report")
