@@ -44,11 +44,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.main.views import bp as main_bp
 
     from app.cases.views import bp as cases_bp
+    from app.overview.views import register as register_overview
 
     app.register_blueprint(main_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(cases_bp)
+    register_overview(app)
 
     from app import cli, navigation
 

@@ -83,7 +83,8 @@ def policies_check():
 
 def init_app(app) -> None:
     from app.audit.cli import audit_cli
+    from app.cases.cli import retention_cli
     from app.security.crypto.cli import keys_cli
 
-    for group in (demo_cli, users_cli, policies_cli, audit_cli, keys_cli):
+    for group in (demo_cli, users_cli, policies_cli, audit_cli, keys_cli, retention_cli):
         app.cli.add_command(group)

@@ -50,11 +50,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # WAL: readers do not wait for the writer (several workers on one file).
+    if _is_file_database(dbapi_connection):
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
+def _is_file_database(dbapi_connection) -> bool:
+    row = dbapi_connection.execute("PRAGMA database_list").fetchone()
+    return bool(row and row[2])
+
+
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE: take the write lock at the start. Almost every request writes (at least its
+    # audit event) after reading; two deferred transactions upgrading at once would make
+    # SQLite fail one of them at once ("database is locked") instead of waiting.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def configure_engine(engine) -> None:

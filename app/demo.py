@@ -1,4 +1,4 @@
-"""Demo data: fictitious agencies, one user per role and a few participants. Every name is invented."""
+"""Demo data: fictitious agencies, one user per role and a few exit cases. Every name is invented."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.admin import service as admin_service
 from app.admin.models import Agency, AgencyKind
-from app.cases.demo import load_demo_participants
+from app.cases.demo import load_demo_cases
 from app.extensions import db
 from app.security.models import User
 
@@ -41,15 +41,15 @@ DEMO_USERS = [
 
 
 def load_demo() -> list[tuple[str, str]]:
-    """Create the demo agencies and users if missing; return (e-mail, roles) rows."""
+    """Create the demo agencies, users and cases if missing; return (e-mail, roles) rows."""
     agencies = {a.name: a for a in db.session.scalars(select(Agency))}
     for name, kind in DEMO_AGENCIES:
         if name not in agencies:
             agencies[name] = admin_service.create_agency(name, kind)
-    existing = set(db.session.scalars(select(User.email)))
+    users = {u.email: u for u in db.session.scalars(select(User))}
     for email, full_name, agency_name, roles in DEMO_USERS:
-        if email not in existing:
-            admin_service.create_user(email, full_name, agencies[agency_name], roles, DEMO_PASSWORD)
-    load_demo_participants()
+        if email not in users:
+            users[email] = admin_service.create_user(email, full_name, agencies[agency_name], roles, DEMO_PASSWORD)
+    load_demo_cases(agencies, users)
     db.session.commit()
     return [(email, ", ".join(roles)) for email, _n, _a, roles in DEMO_USERS]

@@ -19,6 +19,9 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("main.index", _l("Start"), Permission.HOME_VIEW),
+    NavItem("cases.index", _l("Ärenden"), Permission.CASE_LIST),
+    NavItem("cases.new", _l("Ny aktualisering"), Permission.CASE_CREATE),
+    NavItem("cases.emergency_reviews", _l("Nödåtkomster"), Permission.EMERGENCY_REVIEW),
     NavItem("admin.agencies", _l("Myndigheter"), Permission.AGENCY_MANAGE),
     NavItem("admin.users", _l("Användare"), Permission.USER_MANAGE),
     NavItem("audit.events", _l("Granskningslogg"), Permission.AUDIT_READ),

@@ -1,4 +1,4 @@
-"""Run every benchmark module in bench/ that defines main(), in name order."""
+"""Run every benchmark module in bench/ that defines main(), in name order; `python -m bench cases` runs one."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import sys
 import bench
 
 
-def run() -> int:
+def run(names: list[str] | None = None) -> int:
     status = 0
     for info in sorted(pkgutil.iter_modules(bench.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
+        if info.name.startswith("_") or (names and info.name not in names):
             continue
         module = importlib.import_module(f"bench.{info.name}")
         if callable(getattr(module, "main", None)):
@@ -22,4 +22,4 @@ def run() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(run(sys.argv[1:]))

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
 from sqlalchemy import text
 
+from app.cases import labels
+from app.cases.work import my_work
 from app.extensions import csrf, db
 from app.main.forms import LanguageForm
+from app.security.audit import audited_read
 from app.security.authz import public, requires
 from app.security.permissions import Permission
 
@@ -16,8 +20,12 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @requires(Permission.HOME_VIEW)
 def index():
-    """The signed-in user's start page."""
-    return render_template("main/index.html")
+    """The signed-in user's start page; "my work" (codes and dates only) where the policy gives case work."""
+    work = my_work(current_user)
+    if work is None:
+        return render_template("main/index.html", work=None)
+    return audited_read("work.view", lambda: render_template("main/index.html", work=work, labels=labels),
+                        permission=Permission.HOME_VIEW, detail={"sections": ",".join(sorted(work.sections))})
 
 
 @bp.get("/healthz")

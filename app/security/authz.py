@@ -17,7 +17,7 @@ from flask import abort, current_app, g
 from flask_login import current_user
 
 from app.security.conditions import CONDITIONS, Context, evaluate
-from app.security.permissions import ROLES, Permission
+from app.security.permissions import POLICY_ROLES, Permission
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
 
@@ -69,6 +69,10 @@ class Gate:
         self.policy_dir = policy_dir
         self.enforcer = casbin.Enforcer(str(policy_dir / "model.conf"), str(policy_dir / "policy.csv"))
         self.enforcer.add_function("holds", self._holds)
+        #: (role, permission) → [(agency kind, condition, is_allow)]: the same rules, indexed.
+        self._index: dict[tuple[str, str], list[tuple[str, str, bool]]] = {}
+        for role, kind, perm, cond, eft in self.rules():
+            self._index.setdefault((role, perm), []).append((kind, cond, eft == "allow"))
         fieldset_file = policy_dir / "fieldsets.csv"
         self.fieldsets = _read_fieldsets(fieldset_file) if fieldset_file.exists() else {}
         #: (model name, attribute) → field set
@@ -104,7 +108,7 @@ class Gate:
                 errors.append(f"rule {number}: expected role, kind, permission, condition, effect")
                 continue
             role, kind, perm, cond, eft = rule
-            if role not in ROLES:
+            if role not in POLICY_ROLES:
                 errors.append(f"rule {number}: unknown role {role!r}")
             if kind not in kinds:
                 errors.append(f"rule {number}: unknown agency kind {kind!r}")
@@ -163,7 +167,28 @@ class Gate:
         perm = str(permission)
         kind = user.agency.kind.value if user.agency else ""
         ctx = Context(user=user, obj=obj, fieldset=fieldset, route_level=route_level)
-        return any(self.enforcer.enforce(role, kind, perm, ctx) for role in user.role_names)
+        return any(self._enforce(role, kind, perm, ctx) for role in user.role_names)
+
+    def _enforce(self, role: str, kind: str, perm: str, ctx: Context) -> bool:
+        """What ``self.enforcer.enforce(role, kind, perm, ctx)`` answers, without scanning every line.
+
+        Same model (policies/model.conf): a line matches on role, kind ("*" = any),
+        permission and its condition; allowed if some allow line matches and no deny
+        line does. Only the lines of this role and permission are looked at, and
+        allow conditions stop being evaluated once one holds. A test checks it
+        against pycasbin on every rule.
+        """
+        allowed = False
+        for rule_kind, cond, allow in self._index.get((role, perm), ()):
+            if rule_kind != "*" and rule_kind != kind:
+                continue
+            if allow and allowed:
+                continue
+            if evaluate(cond, ctx):
+                if not allow:
+                    return False
+                allowed = True
+        return allowed
 
     def explain(self, user: Any, permission: Permission | str, obj: Any = None, *, route_level: bool = False,
                 fieldset: str | None = None) -> str:

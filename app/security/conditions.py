@@ -127,6 +127,15 @@ def own_report(ctx: Context) -> bool:
     return getattr(ctx.obj, "reporter_id", None) == ctx.user.id
 
 
+@condition("accepted_report")
+def accepted_report(ctx: Context) -> bool:
+    """The incident report has been accepted in review (only accepted reports count in the overview)."""
+    if ctx.obj is None:
+        return ctx.route_level
+    status = getattr(ctx.obj, "status", None)
+    return getattr(status, "value", status) == "accepted"
+
+
 def evaluate(name: str, ctx: Context) -> bool:
     """Evaluate a named condition; unknown names never grant anything."""
     fn = CONDITIONS.get(name)

@@ -21,10 +21,29 @@ class Permission(str, enum.Enum):
     PLAN_ITEM_UPDATE = "plan_item:update"
     PARTICIPANT_SEARCH = "participant:search"
     EMERGENCY_REVIEW = "emergency:review"
+    # Incident reports and the weekly overview
+    REPORT_CREATE = "report:create"
+    REPORT_OWN = "report:own"
+    REPORT_CORRECT = "report:correct"
+    REPORT_READ = "report:read"
+    REPORT_REVIEW = "report:review"
+    REPORT_IMPORT = "report:import"
+    OVERVIEW_READ = "overview:read"
+    OVERVIEW_EDIT = "overview:edit"
+    OVERVIEW_PUBLISH = "overview:publish"
+    OVERVIEW_PUBLISHED = "overview:published"
+    TAXONOMY_MANAGE = "taxonomy:manage"
+    API_TOKEN_MANAGE = "api_token:manage"
+    # Granted to API tokens (principal role "api_client"); a token's scopes narrow them further.
+    API_INCIDENTS_WRITE = "api:incidents_write"
+    API_OVERVIEW_READ = "api:overview_read"
 
     def __str__(self) -> str:
         return self.value
 
 
 ROLES = ("coordinator", "partner", "process_leader", "reporter", "analyst", "admin", "auditor")
+#: Not a user role: the principal an API token acts as (see app/overview/api).
+API_ROLE = "api_client"
+POLICY_ROLES = ROLES + (API_ROLE,)
 

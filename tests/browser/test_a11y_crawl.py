@@ -39,13 +39,45 @@ def _describe(violations: list[dict]) -> list[str]:
     return lines
 
 
-def _check_page(page, errors: PageErrors, axe_js, url: str) -> list[str]:
+def _check_page(page, errors: PageErrors, axe_js, url: str, allowed=(200,)) -> list[str]:
     response = page.goto(url, wait_until="load")
     status = response.status if response else None
-    problems = [] if status is not None and status < 400 else [f"HTTP status {status}"]
+    problems = [] if status in allowed else [f"HTTP status {status}"]
     if status is not None and status < 500:
         problems += _describe(_axe_violations(page, axe_js))
-    return problems + errors.take()
+    # The browser logs a console error for every 4xx page; an expected refusal is not a problem.
+    return problems + [e for e in errors.take() if not (status in allowed and str(status) in e)]
+
+
+#: Link discovery stays inside these sections, skips downloads and stops at this many pages.
+CRAWL_PREFIXES = ("/cases/",)
+CRAWL_SKIP = (".pdf",)
+MAX_DISCOVERED = 60
+
+
+def _case_probe_paths(live_server) -> list[str]:
+    """Every GET page of the cases blueprint that needs only a case code, for one demo case of each phase.
+
+    Each role is sent to all of them: the ones it may not open must answer with an
+    accessible 403 page, never an error.
+    """
+    from sqlalchemy import select
+
+    from app.cases.models import Case
+    from app.extensions import db
+
+    app = live_server.app
+    with app.app_context():
+        codes = list(db.session.scalars(select(Case.code).order_by(Case.code)))
+    rules = [
+        rule for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("cases.") and "GET" in rule.methods and set(rule.arguments) == {"code"}
+        and not rule.rule.endswith(".pdf")
+    ]
+    with app.test_request_context():
+        from flask import url_for
+
+        return [url_for(rule.endpoint, code=code) for code in codes[:3] for rule in rules]
 
 
 @pytest.mark.browser
@@ -82,6 +114,34 @@ def test_role_pages_are_accessible_and_error_free(browser, live_server, axe_js, 
             problems = _check_page(page, errors, axe_js, url)
             if problems:
                 report.append(f"{urlsplit(url).path}:\n  " + "\n  ".join(problems))
-        assert not report, f"{email} ({len(targets)} pages):\n" + "\n".join(report)
+
+        # Then the links those pages offer inside the case module (what this role can reach by clicking),
+        # and every case page by its address (what this role must be refused cleanly).
+        seen = set(targets)
+        queue = [u for u in targets]
+        discovered = []
+        while queue and len(discovered) < MAX_DISCOVERED:
+            url = queue.pop(0)
+            page.goto(url, wait_until="load")
+            errors.take()
+            for href in page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)"):
+                href = href.split("#")[0]
+                parts = urlsplit(href)
+                if (parts.netloc == urlsplit(live_server.url).netloc and parts.path.startswith(CRAWL_PREFIXES)
+                        and not parts.path.endswith(CRAWL_SKIP) and href not in seen):
+                    seen.add(href)
+                    discovered.append(href)
+                    queue.append(href)
+        for url in discovered:
+            problems = _check_page(page, errors, axe_js, url)
+            if problems:
+                report.append(f"{urlsplit(url).path} (linked):\n  " + "\n  ".join(problems))
+        probes = [live_server.url + path for path in _case_probe_paths(live_server)]
+        for url in probes:
+            problems = _check_page(page, errors, axe_js, url, allowed=(200, 403))
+            if problems:
+                report.append(f"{urlsplit(url).path} (probe):\n  " + "\n  ".join(problems))
+        total = len(targets) + len(discovered) + len(probes)
+        assert not report, f"{email} ({total} pages):\n" + "\n".join(report)
     finally:
         context.close()

@@ -184,3 +184,89 @@ def test_write_outside_the_grant_is_refused(app, factory):
         gate.check_write(coordinator, own, ["first_name", "street_address"])
         with pytest.raises(Forbidden):
             gate.check_write(coordinator, own, ["not_a_personal_field_in_any_set"])
+
+
+# ----------------------------------------------------------- case conditions
+
+
+@dataclass
+class FakeEmergencyCase(FakeCase):
+    active_users: set = field(default_factory=set)
+
+    def active_emergency(self, user_id):
+        return user_id in self.active_users
+
+
+@dataclass
+class FakePlanItem:
+    case: FakeCase
+    responsible_agency_id: int
+    part: str = "protection"
+
+    @property
+    def consent_fieldset(self):
+        return f"plan.{self.part}"
+
+
+def test_emergency_access_needs_team_and_an_active_access_and_never_opens_the_support_plan():
+    case = FakeEmergencyCase(coordinator_id=1, team_agency_ids=[2], active_users={10})
+    assert evaluate("emergency_access", Context(user=FakeUser(10, 2), obj=case, fieldset="person.identity"))
+    assert not evaluate("emergency_access", Context(user=FakeUser(11, 2), obj=case)), "another user's access"
+    off_team = FakeEmergencyCase(coordinator_id=1, team_agency_ids=[], active_users={10})
+    assert not evaluate("emergency_access", Context(user=FakeUser(10, 2), obj=off_team))
+    assert evaluate("emergency_access", Context(user=FakeUser(10, 2), obj=FakePlanItem(case, 3, "protection")))
+    assert not evaluate("emergency_access", Context(user=FakeUser(10, 2), obj=FakePlanItem(case, 3, "support")))
+    assert not evaluate("emergency_access", Context(user=FakeUser(10, 2), obj=None))
+
+
+def test_consent_covers_a_plan_item_by_its_part():
+    case = FakeCase(coordinator_id=1, team_agency_ids=[2], consents={2: {"plan.protection"}})
+    user = FakeUser(10, 2)
+    assert evaluate("consent_covers", Context(user=user, obj=FakePlanItem(case, 3, "protection"), fieldset="plan.items"))
+    assert not evaluate("consent_covers", Context(user=user, obj=FakePlanItem(case, 3, "support"), fieldset="plan.items"))
+
+
+def test_consent_kinds_file_maps_only_known_field_sets(app):
+    from app.cases.consent_kinds import PLAN_SCOPES, load
+
+    gate = app.extensions["lots_gate"]
+    assert set(load()) <= set(gate.fieldsets) | set(PLAN_SCOPES)
+    assert "person.protected_address" not in load(), "no consent may ever open the protected address"
+    assert "case.notes" not in load()
+
+
+def test_allowing_conditions_follow_the_policy(app, factory):
+    gate = app.extensions["lots_gate"]
+    with app.test_request_context():
+        coordinator = factory.user(roles=("coordinator",), kind="social_services")
+        partner = factory.user(roles=("partner",), kind="police")
+        admin = factory.user(roles=("admin",), kind="other")
+        assert gate.allowing_conditions(coordinator, "case:view") == {"coordinates_case"}
+        assert gate.allowing_conditions(partner, "case:view") == {"on_case_team"}
+        assert gate.allowing_conditions(admin, "case:view") == set()
+        assert gate.allowing_conditions(admin, "fieldset.read:person.identity") == set(), "a deny always wins"
+
+
+def test_the_indexed_gate_answers_exactly_as_pycasbin(app, monkeypatch):
+    """Gate._enforce is an index over the same rules: for every role, kind and permission,
+    and many random outcomes of the conditions, it must agree with pycasbin's enforce()."""
+    import random
+
+    from app.admin.models import AgencyKind
+    from app.security import authz
+    from app.security.conditions import CONDITIONS
+    from app.security.permissions import POLICY_ROLES
+
+    gate = app.extensions["lots_gate"]
+    perms = sorted({rule[2] for rule in gate.rules()})
+    kinds = [k.value for k in AgencyKind] + [""]
+    rng = random.Random(4)
+    for _round in range(25):
+        outcome = {name: rng.random() < 0.5 for name in CONDITIONS}
+        monkeypatch.setattr(authz, "evaluate", lambda name, ctx, outcome=outcome: outcome.get(name, False))
+        ctx = Context(user=FakeUser(1, 1))
+        for role in POLICY_ROLES:
+            for kind in kinds:
+                for perm in perms:
+                    assert gate._enforce(role, kind, perm, ctx) == gate.enforcer.enforce(role, kind, perm, ctx), (
+                        role, kind, perm, outcome)

@@ -1,0 +1,1 @@
+"""Incident reports and the weekly overview (lägesbild)."""

@@ -1,0 +1,183 @@
+"""Server-side SVG charts: the same markup on screen and in the PDF (no scripts, no inline styles, no tiles).
+
+- ``trend_bars``: a small bar chart of weekly counts (the 12-week small multiples and the period trend).
+- ``area_map``: the areas' polygons (WGS 84 lon/lat) projected into the viewBox and shaded by count.
+
+Every chart is ``role="img"`` with a ``<title>`` text alternative; the page also shows the same
+numbers as a table. Colours are presentation attributes, which the CSP allows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+
+from markupsafe import Markup, escape
+
+#: The five darker classes of ColorBrewer "Blues" (colour-blind safe); zero is white. Counts are also printed.
+SHADES = ("#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
+ZERO = "#ffffff"
+BAR = "#3182bd"
+BAR_LAST = "#08519c"
+INK = "#222222"
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def trend_bars(values: Sequence[int], labels: Sequence[str], title: str, *, width: int = 180, height: int = 48,
+               highlight_last: bool = True) -> Markup:
+    """Bars for weekly counts, the last (current) week darker; the title lists every value."""
+    n = max(len(values), 1)
+    top = max(max(values, default=0), 1)
+    gap = 2 if width / n > 6 else 0
+    bar_w = (width - gap * (n - 1)) / n
+    plot_h = height - 12
+    alt = f"{title}: " + ", ".join(f"{label} {value}" for label, value in zip(labels, values))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart trend" viewBox="0 0 {width} {height}" '
+             f'width="{width}" height="{height}" role="img" aria-label="{escape(alt)}">',
+             f"<title>{escape(alt)}</title>",
+             f'<line x1="0" y1="{plot_h}" x2="{width}" y2="{plot_h}" stroke="#999999" stroke-width="0.5"/>']
+    for i, value in enumerate(values):
+        h = plot_h * value / top
+        fill = BAR_LAST if highlight_last and i == len(values) - 1 else BAR
+        parts.append(f'<rect x="{_num(i * (bar_w + gap))}" y="{_num(plot_h - h)}" width="{_num(bar_w)}" '
+                     f'height="{_num(h)}" fill="{fill}"/>')
+    parts.append(f'<text x="0" y="{height - 1}" font-size="9" fill="{INK}">{escape(labels[0] if labels else "")}</text>')
+    parts.append(f'<text x="{width}" y="{height - 1}" font-size="9" fill="{INK}" text-anchor="end">'
+                 f'{escape(labels[-1] if labels else "")} · max {max(values, default=0)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def parse_polygon(text: str | None) -> list[tuple[float, float]] | None:
+    """[[lon, lat], ...] from the Area.polygon JSON; None when missing or malformed."""
+    if not text:
+        return None
+    try:
+        points = [(float(p[0]), float(p[1])) for p in json.loads(text)]
+    except (ValueError, TypeError, IndexError, KeyError):
+        return None
+    if len(points) < 3 or not all(math.isfinite(x) and math.isfinite(y) for x, y in points):
+        return None
+    return points
+
+
+def shade_breaks(top: int) -> list[int]:
+    """Upper bounds of the five classes for counts 1..top (equal intervals of whole numbers)."""
+    step = max(math.ceil(top / len(SHADES)), 1)
+    return [step * (i + 1) for i in range(len(SHADES))]
+
+
+def shade(count: int, breaks: Sequence[int]) -> str:
+    if count <= 0:
+        return ZERO
+    for bound, colour in zip(breaks, SHADES):
+        if count <= bound:
+            return colour
+    return SHADES[-1]
+
+
+def legend_classes(top: int) -> list[tuple[str, str]]:
+    """(colour, "from–to") for the legend: zero, then each class that can occur."""
+    breaks = shade_breaks(top)
+    classes = [(ZERO, "0")]
+    low = 1
+    for bound, colour in zip(breaks, SHADES):
+        if low > top:
+            break
+        classes.append((colour, str(low) if low == bound else f"{low}–{bound}"))
+        low = bound + 1
+    return classes
+
+
+def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_title: str = "") -> Markup:
+    """A choropleth of areas: ``shapes`` = [{name, count, polygon: [[lon, lat], ...]}]; areas without a polygon
+    are left out (the table beside the map lists every area)."""
+    drawn = [s for s in shapes if s.get("polygon")]
+    counts = ", ".join(f"{s['name']} {s['count']}" for s in shapes)
+    alt = f"{title}: {counts}" if counts else title
+    if not drawn:
+        return Markup(f'<p class="map-missing">{escape(alt)}</p>')
+    lons = [x for s in drawn for x, _ in s["polygon"]]
+    lats = [y for s in drawn for _, y in s["polygon"]]
+    # Equirectangular projection around the middle latitude: fine for one municipality.
+    kx = math.cos(math.radians((min(lats) + max(lats)) / 2))
+    span_x = max((max(lons) - min(lons)) * kx, 1e-9)
+    span_y = max(max(lats) - min(lats), 1e-9)
+    pad, legend_h = 8, 34
+    scale = (width - 2 * pad) / span_x
+    map_h = span_y * scale
+    if map_h > width * 1.2:  # very tall municipality: fit the height instead
+        scale = (width * 1.2) / span_y
+        map_h = width * 1.2
+    height = math.ceil(map_h + 2 * pad + legend_h)
+
+    def project(lon: float, lat: float) -> tuple[float, float]:
+        return pad + (lon - min(lons)) * kx * scale, pad + (max(lats) - lat) * scale
+
+    top = max((s["count"] for s in drawn), default=0)
+    breaks = shade_breaks(top)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart map" viewBox="0 0 {width} {height}" '
+             f'width="{width}" height="{height}" role="img" aria-label="{escape(alt)}">',
+             f"<title>{escape(alt)}</title>"]
+    for s in drawn:
+        points = [project(x, y) for x, y in s["polygon"]]
+        d = " ".join(f"{_num(x)},{_num(y)}" for x, y in points)
+        fill = shade(s["count"], breaks)
+        parts.append(f'<polygon points="{d}" fill="{fill}" stroke="#555555" stroke-width="1">'
+                     f"<title>{escape(s['name'])}: {s['count']}</title></polygon>")
+    for s in drawn:
+        points = [project(x, y) for x, y in s["polygon"]]
+        cx, cy = sum(x for x, _ in points) / len(points), sum(y for _, y in points) / len(points)
+        dark = shade(s["count"], breaks) in SHADES[3:]
+        colour = "#ffffff" if dark else INK
+        parts.append(f'<text x="{_num(cx)}" y="{_num(cy)}" font-size="10" text-anchor="middle" fill="{colour}">'
+                     f"{escape(_short(s['name']))}</text>"
+                     f'<text x="{_num(cx)}" y="{_num(cy + 12)}" font-size="11" font-weight="bold" '
+                     f'text-anchor="middle" fill="{colour}">{s["count"]}</text>')
+    y = height - legend_h + 8
+    parts.append(f'<text x="{pad}" y="{y}" font-size="10" fill="{INK}">{escape(legend_title)}</text>')
+    x = pad
+    for colour, label in legend_classes(top):
+        parts.append(f'<rect x="{x}" y="{y + 6}" width="14" height="12" fill="{colour}" stroke="#555555" '
+                     f'stroke-width="0.5"/><text x="{x + 18}" y="{y + 16}" font-size="10" fill="{INK}">{label}</text>')
+        x += 26 + 7 * len(label)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _short(name: str, limit: int = 16) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def week_label(year: int, week: int, first: bool = False) -> str:
+    from flask_babel import gettext as _
+
+    return _("v. %(week)s %(year)s", week=week, year=year) if first else _("v. %(week)s", week=week)
+
+
+def figure_charts(figures: dict, shapes: list[dict] | None, locale: str) -> dict:
+    """The charts of a week's or a period's figures: ``total`` trend, ``by_category`` trends, the ``map``."""
+    from flask_babel import gettext as _
+
+    english = str(locale).startswith("en")
+    trend = figures["trend"]
+    labels = [week_label(y, w, first=(i == 0)) for i, (y, w) in enumerate(trend["weeks"])]
+    by_category = []
+    for category, values in zip(figures["categories"], trend["by_category"]):
+        name = category["name_en"] if english else category["name_sv"]
+        by_category.append({"name": name, "svg": trend_bars(values, labels, name)})
+    polygons = {s["area_id"]: s["polygon"] for s in shapes or []}
+    map_svg = None
+    if shapes is not None:
+        map_svg = area_map([{"name": a["name"], "count": a["count"], "polygon": polygons.get(a["id"])}
+                            for a in figures["by_area"]],
+                           _("Antal accepterade rapporter per område"), legend_title=_("Antal rapporter"))
+    return {
+        "total": trend_bars(trend["total"], labels, _("Alla kategorier"), width=360, height=90),
+        "by_category": by_category,
+        "map": map_svg,
+    }

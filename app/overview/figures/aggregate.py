@@ -1,0 +1,224 @@
+"""Counting accepted reports: one GROUP BY on plain columns, no report is loaded or decrypted."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from sqlalchemy import and_, func, or_, select
+
+from app.db import db
+from app.overview.figures import hotspots
+from app.overview.figures.weeks import same_week_last_year, shift_week, week_start
+from app.overview.models import Area, Category, IncidentReport, ReportStatus
+
+#: Weeks in the trend charts (ending with the week shown).
+TREND_WEEKS = 12
+#: Weeks whose mean is the "previous weeks" comparison.
+PREVIOUS_WEEKS = 4
+#: The longest period the period view accepts.
+MAX_PERIOD_DAYS = 366
+
+R = IncidentReport
+
+
+def _week_filter(weeks: list[tuple[int, int]]):
+    """WHERE for a set of ISO weeks, as week ranges per ISO year (so the week index is used)."""
+    by_year: dict[int, list[int]] = defaultdict(list)
+    for year, week in weeks:
+        by_year[year].append(week)
+    return or_(*(and_(R.iso_year == year, R.iso_week.between(min(ws), max(ws))) for year, ws in by_year.items()))
+
+
+def _taxonomy(category_ids: set[int], area_ids: set[int]) -> tuple[list[dict], list[dict]]:
+    """Active categories and areas, plus inactive ones that have counts, in display order."""
+    categories = db.session.execute(
+        select(Category.id, Category.code, Category.name_sv, Category.name_en)
+        .where(or_(Category.active.is_(True), Category.id.in_(category_ids or {-1})))
+        .order_by(Category.sort_order, Category.name_sv)
+    ).all()
+    areas = db.session.execute(
+        select(Area.id, Area.code, Area.name)
+        .where(or_(Area.active.is_(True), Area.id.in_(area_ids or {-1})))
+        .order_by(Area.name)
+    ).all()
+    return ([{"id": c.id, "code": c.code, "name_sv": c.name_sv, "name_en": c.name_en} for c in categories],
+            [{"id": a.id, "code": a.code, "name": a.name} for a in areas])
+
+
+def _change(count: int, reference: float | None) -> dict:
+    """Absolute and relative change against a reference (percent is None when the reference is 0)."""
+    if reference is None:
+        return {"reference": None, "diff": None, "percent": None}
+    diff = count - reference
+    return {"reference": round(reference, 2), "diff": round(diff, 2),
+            "percent": round(100 * diff / reference, 1) if reference else None}
+
+
+def _line(count: int, previous: list[int], last_year: int) -> dict:
+    mean = sum(previous) / len(previous)
+    return {"count": count, "previous_mean": round(mean, 2), "vs_previous": _change(count, mean),
+            "last_year": last_year, "vs_last_year": _change(count, last_year)}
+
+
+def week_figures(iso_year: int, iso_week: int) -> dict:
+    """The figures of one ISO week (Monday–Sunday, Europe/Stockholm) from ACCEPTED reports; JSON-serialisable.
+
+    Raises ValueError for a week the year does not have (54, or 53 in a 52-week year).
+
+    Keys:
+    - ``iso_year``, ``iso_week``; ``start``, ``end``: the Monday and Sunday as "YYYY-MM-DD".
+    - ``categories``: [{id, code, name_sv, name_en}] and ``areas``: [{id, code, name}] — active ones plus
+      inactive ones with counts in any week used, in display order. Every list below follows these orders.
+    - ``total``, each entry of ``by_category`` ({..category, count, ...}) and of ``by_area`` ({..area, count, ...})
+      carry: ``count``; ``previous_mean`` (mean of the previous four ISO weeks); ``vs_previous`` and
+      ``vs_last_year``: {reference, diff, percent} (percent None when the reference is 0); ``last_year``:
+      the count in the same ISO week a year earlier — week 53 is compared with week 52 when the earlier
+      year has no week 53.
+    - ``table``: [{area_id, counts: [count per category], total}] — the category × area table;
+      ``column_totals``: [count per category].
+    - ``comparison``: {previous_weeks: [[year, week] × 4, oldest first], last_year: [year, week]}.
+    - ``hotspots``: [{area_id, area_name, category_id, category_code, name_sv, name_en, count, baseline,
+      p_value}], most improbable first; ``hotspot_rule``: {baseline_weeks, floor, min_count, alpha, method}
+      (see app/overview/figures/hotspots.py).
+    - ``trend``: {weeks: [[year, week] × 12, oldest first, ending with this week], total: [counts],
+      by_category: [[counts] per category]}.
+    """
+    week_start(iso_year, iso_week)  # validates
+    history = [shift_week(iso_year, iso_week, -k) for k in range(hotspots.BASELINE_WEEKS, 0, -1)]
+    last_year = same_week_last_year(iso_year, iso_week)
+    this_week = (iso_year, iso_week)
+    weeks = history + [this_week]
+
+    rows = db.session.execute(
+        select(R.iso_year, R.iso_week, R.category_id, R.area_id, func.count())
+        .where(R.status == ReportStatus.ACCEPTED, or_(_week_filter(weeks), _week_filter([last_year])))
+        .group_by(R.iso_year, R.iso_week, R.category_id, R.area_id)
+    ).all()
+    # counts[(year, week)][(category_id, area_id)]
+    counts: dict[tuple[int, int], dict[tuple[int, int], int]] = defaultdict(dict)
+    for year, week, category_id, area_id, n in rows:
+        counts[(year, week)][(category_id, area_id)] = n
+    categories, areas = _taxonomy({r[2] for r in rows}, {r[3] for r in rows})
+
+    def total_of(week, category_id=None, area_id=None) -> int:
+        return sum(n for (c, a), n in counts.get(week, {}).items()
+                   if (category_id is None or c == category_id) and (area_id is None or a == area_id))
+
+    previous = history[-PREVIOUS_WEEKS:]
+    trend_weeks = weeks[-TREND_WEEKS:]
+    now = counts.get(this_week, {})
+
+    def line(category_id=None, area_id=None) -> dict:
+        return _line(total_of(this_week, category_id, area_id),
+                     [total_of(w, category_id, area_id) for w in previous],
+                     total_of(last_year, category_id, area_id))
+
+    found = []
+    for (category_id, area_id), n in now.items():
+        check = hotspots.check_cell(n, [counts.get(w, {}).get((category_id, area_id), 0) for w in history])
+        if check.flagged:
+            found.append((check, category_id, area_id))
+    category_by_id = {c["id"]: c for c in categories}
+    area_by_id = {a["id"]: a for a in areas}
+    found.sort(key=lambda f: (f[0].p_value, -f[0].count))
+
+    return {
+        "iso_year": iso_year,
+        "iso_week": iso_week,
+        "start": week_start(iso_year, iso_week).isoformat(),
+        "end": (week_start(iso_year, iso_week) + timedelta(days=6)).isoformat(),
+        "categories": categories,
+        "areas": areas,
+        "total": line(),
+        "by_category": [{**c, **line(category_id=c["id"])} for c in categories],
+        "by_area": [{**a, **line(area_id=a["id"])} for a in areas],
+        "table": [{"area_id": a["id"], "counts": [now.get((c["id"], a["id"]), 0) for c in categories],
+                   "total": total_of(this_week, area_id=a["id"])} for a in areas],
+        "column_totals": [total_of(this_week, category_id=c["id"]) for c in categories],
+        "comparison": {"previous_weeks": [list(w) for w in previous], "last_year": list(last_year)},
+        "hotspots": [{"area_id": a, "area_name": area_by_id[a]["name"], "category_id": c,
+                      "category_code": category_by_id[c]["code"], "name_sv": category_by_id[c]["name_sv"],
+                      "name_en": category_by_id[c]["name_en"], "count": check.count,
+                      "baseline": round(check.baseline, 2), "p_value": float(f"{check.p_value:.3g}")}
+                     for check, c, a in found],
+        "hotspot_rule": hotspots.rule(),
+        "trend": {"weeks": [list(w) for w in trend_weeks],
+                  "total": [total_of(w) for w in trend_weeks],
+                  "by_category": [[total_of(w, category_id=c["id"]) for w in trend_weeks] for c in categories]},
+    }
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The period of the same length that ends the day before ``start``."""
+    length = (end - start).days + 1
+    return start - timedelta(days=length), start - timedelta(days=1)
+
+
+def period_figures(start: date, end: date) -> dict:
+    """Accepted reports with a Stockholm local date in ``start``..``end`` (inclusive), by area and category.
+
+    Raises ValueError when end is before start or the period is longer than 366 days.
+    Keys as in week_figures where they apply: ``start``, ``end``, ``days``, ``previous`` ({start, end}: the
+    equal-length period just before), ``categories``, ``areas``, ``total``/``by_category``/``by_area`` entries
+    {count, previous, vs_previous: {reference, diff, percent}}, ``table``, ``column_totals``, and
+    ``trend``: {weeks: [[year, week]...] — the ISO weeks touching the period (the first and last may be
+    partial), total: [counts], by_category: [[counts] per category]}.
+    """
+    if end < start:
+        raise ValueError("the period ends before it starts")
+    days = (end - start).days + 1
+    if days > MAX_PERIOD_DAYS:
+        raise ValueError("the period is too long")
+    prev_start, prev_end = previous_period(start, end)
+
+    rows = db.session.execute(
+        select(R.iso_year, R.iso_week, R.category_id, R.area_id, func.count())
+        .where(R.status == ReportStatus.ACCEPTED, R.local_date.between(start, end))
+        .group_by(R.iso_year, R.iso_week, R.category_id, R.area_id)
+    ).all()
+    prev_rows = db.session.execute(
+        select(R.category_id, R.area_id, func.count())
+        .where(R.status == ReportStatus.ACCEPTED, R.local_date.between(prev_start, prev_end))
+        .group_by(R.category_id, R.area_id)
+    ).all()
+    now: dict[tuple[int, int], int] = defaultdict(int)
+    weekly: dict[tuple[int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for year, week, category_id, area_id, n in rows:
+        now[(category_id, area_id)] += n
+        weekly[(year, week)][category_id] += n
+    before = {(c, a): n for c, a, n in prev_rows}
+    categories, areas = _taxonomy({r[2] for r in rows} | {r[0] for r in prev_rows},
+                                  {r[3] for r in rows} | {r[1] for r in prev_rows})
+
+    def sum_of(cells, category_id=None, area_id=None) -> int:
+        return sum(n for (c, a), n in cells.items()
+                   if (category_id is None or c == category_id) and (area_id is None or a == area_id))
+
+    def line(category_id=None, area_id=None) -> dict:
+        count, previous = sum_of(now, category_id, area_id), sum_of(before, category_id, area_id)
+        return {"count": count, "previous": previous, "vs_previous": _change(count, previous)}
+
+    trend_weeks = []
+    monday = start - timedelta(days=start.weekday())
+    while monday <= end:
+        trend_weeks.append(tuple(monday.isocalendar()[:2]))
+        monday += timedelta(weeks=1)
+
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "days": days,
+        "previous": {"start": prev_start.isoformat(), "end": prev_end.isoformat()},
+        "categories": categories,
+        "areas": areas,
+        "total": line(),
+        "by_category": [{**c, **line(category_id=c["id"])} for c in categories],
+        "by_area": [{**a, **line(area_id=a["id"])} for a in areas],
+        "table": [{"area_id": a["id"], "counts": [now.get((c["id"], a["id"]), 0) for c in categories],
+                   "total": sum_of(now, area_id=a["id"])} for a in areas],
+        "column_totals": [sum_of(now, category_id=c["id"]) for c in categories],
+        "trend": {"weeks": [list(w) for w in trend_weeks],
+                  "total": [sum(weekly.get(w, {}).values()) for w in trend_weeks],
+                  "by_category": [[weekly.get(w, {}).get(c["id"], 0) for w in trend_weeks] for c in categories]},
+    }

@@ -1,0 +1,45 @@
+"""Forms for the CSV import and for API tokens (administrators)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+SCOPE_LABELS = {
+    "incidents:write": _l("Skicka händelser (incidents:write)"),
+    "overview:read": _l("Läsa lägesbildens siffror (overview:read)"),
+}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField(_l("CSV-fil"), validators=[FileRequired(_l("Välj en CSV-fil."))])
+    organisation_id = SelectField(_l("Rapporterande organisation"), coerce=int, validate_choice=True)
+
+
+class ImportConfirmForm(FlaskForm):
+    accept = BooleanField(_l("Markera som godkända (redan granskade i källsystemet)"))
+
+
+class ImportCancelForm(FlaskForm):
+    """Button only; the CSRF token proves it came from our page."""
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(_l("Namn"), validators=[DataRequired(_l("Ange ett namn.")), Length(max=120)])
+    organisation_id = SelectField(_l("Organisation"), coerce=int, validate_choice=True)
+    scopes = MultiCheckboxField(_l("Behörigheter"), choices=list(SCOPE_LABELS.items()),
+                                validators=[DataRequired(_l("Välj minst en behörighet."))])
+
+
+class RevokeTokenForm(FlaskForm):
+    confirmed = BooleanField(_l("Ja, återkalla nyckeln"),
+                             validators=[DataRequired(_l("Bekräfta åtgärden genom att kryssa i rutan."))])

@@ -1,0 +1,153 @@
+"""The import job's life: upload and preview, confirm, cancel, and its status for the progress bar."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from app.db import db, utcnow
+from app.overview.importing.analysis import analyse
+from app.overview.importing.csvfile import decode, read_layout
+from app.overview.importing.rows import Lookup
+from app.overview.importing.runner import memory_progress
+from app.overview.models import ImportJob, ImportStatus
+from app.overview.service import ReportError
+from app.security import audit
+from app.security.crypto.service import destroy_data_key
+
+#: Invalid-row problems kept for the preview (one entry per problem); more are counted, not listed.
+MAX_LISTED_ERRORS = 200_000
+
+STATUS_LABELS = {
+    ImportStatus.PREVIEW: _l("Förhandsgranskas"),
+    ImportStatus.QUEUED: _l("Väntar på att starta"),
+    ImportStatus.RUNNING: _l("Importeras"),
+    ImportStatus.DONE: _l("Klar"),
+    ImportStatus.FAILED: _l("Misslyckades"),
+    ImportStatus.CANCELLED: _l("Avbruten"),
+}
+
+ERROR_MESSAGES = {
+    "interrupted": _l("Importen avbröts och ingen rad sparades. Försök igen; kvarstår felet, kontakta "
+                      "systemförvaltningen."),
+}
+
+
+def create_import(raw: bytes, *, filename: str | None, organisation_id: int, user) -> ImportJob:
+    """Read an uploaded file into a job in preview state (content kept encrypted); nothing is imported yet."""
+    if not raw.strip():
+        raise ReportError(str(_l("Filen är tom.")))
+    text, encoding = decode(raw)
+    if "\x00" in text:
+        raise ReportError(str(_l("Filen verkar inte vara en textfil (CSV).")))
+    layout = read_layout(text)
+    layout.encoding = encoding
+    result = analyse(text, layout, organisation_id, utcnow(), lookup=Lookup())
+    if result.total == 0:
+        raise ReportError(str(_l("Filen har en rubrikrad men inga rader.")))
+    file_hash = hashlib.sha256(raw).hexdigest()
+    earlier = db.session.scalar(
+        select(ImportJob.finished_at).where(ImportJob.organisation_id == organisation_id,
+                                            ImportJob.file_hash == file_hash,
+                                            ImportJob.status == ImportStatus.DONE)
+        .order_by(ImportJob.finished_at.desc()).limit(1))
+    mapping = {
+        "layout": layout.to_json(),
+        "setting_default": "setting" not in layout.fields,
+        "errors": result.errors[:MAX_LISTED_ERRORS],
+        "error_count": len(result.errors),
+        "valid": len(result.fresh),
+        "sample": [[line, i.occurred_at.isoformat(), i.area_code, i.category_code, i.setting.value]
+                   for line, i in result.sample],
+        "imported_before": earlier.isoformat() if earlier else None,
+    }
+    job = ImportJob(
+        organisation_id=organisation_id, user_id=user.id, status=ImportStatus.PREVIEW, file_hash=file_hash,
+        filename=os.path.basename(filename or "")[:200] or None, mapping=json.dumps(mapping),
+        total_rows=result.total, invalid=result.invalid_rows, duplicates=result.duplicates,
+    )
+    job.content = text
+    db.session.add(job)
+    db.session.flush()
+    audit.record("import.previewed", object_type="import_job", object_id=str(job.id),
+                 detail={"rows": result.total, "valid": len(result.fresh), "invalid": result.invalid_rows,
+                         "duplicates": result.duplicates, "encoding": encoding, "organisation": organisation_id})
+    return job
+
+
+def confirm_import(job: ImportJob, *, accept: bool, user) -> None:
+    """Queue a previewed job; refuses one that was already confirmed or cancelled (e.g. a double click)."""
+    changed = db.session.execute(
+        update(ImportJob).where(ImportJob.id == job.id, ImportJob.status == ImportStatus.PREVIEW)
+        .values(status=ImportStatus.QUEUED, accept=accept).execution_options(synchronize_session="fetch")
+    ).rowcount
+    if changed != 1:
+        raise ReportError(str(_l("Importen är redan bekräftad eller avbruten.")))
+    db.session.refresh(job)
+    audit.record("import.confirmed", object_type="import_job", object_id=str(job.id),
+                 detail={"accept": "yes" if accept else "no", "rows": job.total_rows})
+
+
+def cancel_import(job: ImportJob, *, user) -> None:
+    """Drop a previewed job: its content is cleared and its data key destroyed."""
+    if job.status is not ImportStatus.PREVIEW:
+        raise ReportError(str(_l("Bara en import som inte har bekräftats kan avbrytas.")))
+    job.status = ImportStatus.CANCELLED
+    job.finished_at = utcnow()
+    job.content = None
+    destroy_data_key(job.data_key)
+    audit.record("import.cancelled", object_type="import_job", object_id=str(job.id))
+
+
+def run_now_or_later(job: ImportJob):
+    """Run synchronously when LOTS_IMPORT_SYNC is set; else return a callback that starts the thread."""
+    from app.overview.importing.runner import run_import, start_background_import
+
+    if current_app.config.get("LOTS_IMPORT_SYNC"):
+        run_import(job.id)
+        return None
+    app = current_app._get_current_object()
+    job_id = job.id
+    return lambda: start_background_import(app, job_id)
+
+
+def job_status(job: ImportJob) -> dict:
+    """The progress JSON: {status, processed, total, imported, duplicates, invalid} (+ a message if it failed)."""
+    processed = job.processed_rows
+    if job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        in_memory = memory_progress(job.id)
+        if in_memory is not None:
+            processed = max(processed, in_memory)
+    data = {"status": job.status.value, "processed": processed, "total": job.total_rows, "imported": job.imported,
+            "duplicates": job.duplicates, "invalid": job.invalid}
+    if job.status is ImportStatus.FAILED:
+        data["message"] = error_message(job)
+    return data
+
+
+def error_message(job: ImportJob) -> str:
+    code = (job.error or "").split(":", 1)[0]
+    return str(ERROR_MESSAGES.get(code, ERROR_MESSAGES["interrupted"]))
+
+
+def preview_mapping(job: ImportJob) -> dict:
+    return json.loads(job.mapping or "{}")
+
+
+def load_job(job_id: uuid.UUID, user) -> ImportJob | None:
+    """The job if this user uploaded it (an upload's content is its uploader's business only)."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.user_id != user.id:
+        return None
+    return job
+
+
+def recent_jobs(user, limit: int = 10) -> list[ImportJob]:
+    return list(db.session.scalars(
+        select(ImportJob).where(ImportJob.user_id == user.id).order_by(ImportJob.created_at.desc()).limit(limit)))

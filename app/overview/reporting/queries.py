@@ -1,0 +1,130 @@
+"""Read paths for reports: the reporter's own list, the review list and one report.
+
+The review list is narrowed in SQL by the conditions under which the policy
+grants ``report:read`` to the user (analysts: always; process leaders: only
+accepted reports), and the view checks every row again with the gate.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort
+from sqlalchemy import Select, false, or_, select, true
+
+from app.db import db
+from app.overview.models import IncidentReport, ReportSource, ReportStatus
+from app.overview.reporting.review import parse_report_id
+from app.security.authz import gate
+from app.security.permissions import Permission
+
+REVIEW_SORTS = {
+    "occurred": IncidentReport.occurred_at, "-occurred": IncidentReport.occurred_at.desc(),
+    "filed": IncidentReport.created_at, "-filed": IncidentReport.created_at.desc(),
+    "status": IncidentReport.status, "-status": IncidentReport.status.desc(),
+    "area": IncidentReport.area_id, "-area": IncidentReport.area_id.desc(),
+    "category": IncidentReport.category_id, "-category": IncidentReport.category_id.desc(),
+}
+DEFAULT_SORT = "-occurred"
+_WEEK = re.compile(r"(\d{4})-?W?(\d{1,2})")
+
+
+def parse_week(value: str | None) -> tuple[int, int] | None:
+    """(ISO year, ISO week) from "2026-W47", "2026-47" or "2026W47"; None if empty; ValueError if invalid."""
+    value = (value or "").strip().upper()
+    if not value:
+        return None
+    match = _WEEK.fullmatch(value)
+    if not match:
+        raise ValueError(value)
+    year, week = int(match.group(1)), int(match.group(2))
+    from datetime import date
+
+    last = date(year, 12, 28).isocalendar().week
+    if not 2000 <= year <= 2199 or not 1 <= week <= last:
+        raise ValueError(value)
+    return year, week
+
+
+def load_report(report_id: str) -> IncidentReport:
+    """The report with this id (404 if the id is malformed or unknown); the caller authorizes."""
+    ident = parse_report_id(report_id) if report_id and len(report_id) <= 40 else None
+    report = db.session.get(IncidentReport, ident) if ident else None
+    if report is None:
+        abort(404)
+    return report
+
+
+def own_reports_query(user: Any) -> Select:
+    """The reports this user filed, newest incident first."""
+    return (select(IncidentReport).where(IncidentReport.reporter_id == user.id)
+            .order_by(IncidentReport.occurred_at.desc(), IncidentReport.created_at.desc(), IncidentReport.id))
+
+
+def _condition_clause(condition: str):
+    if condition == "always":
+        return true()
+    if condition == "accepted_report":
+        return IncidentReport.status == ReportStatus.ACCEPTED
+    return false()
+
+
+def readable_reports_query(user: Any) -> Select:
+    """SELECT of the reports the user may read, derived from the policy lines for report:read."""
+    conditions = gate().allowing_conditions(user, Permission.REPORT_READ)
+    if not conditions:
+        return select(IncidentReport).where(false())
+    return select(IncidentReport).where(or_(*(_condition_clause(c) for c in sorted(conditions))))
+
+
+def statuses_readable(user: Any) -> list[ReportStatus]:
+    """The statuses the user may see in the review list (process leaders: accepted only)."""
+    conditions = gate().allowing_conditions(user, Permission.REPORT_READ)
+    if "always" in conditions:
+        return list(ReportStatus)
+    if "accepted_report" in conditions:
+        return [ReportStatus.ACCEPTED]
+    return []
+
+
+@dataclass
+class ReportFilter:
+    """The review list's filters; ``status`` "all" shows every readable status."""
+
+    status: str = "all"
+    category_id: int | None = None
+    area_id: int | None = None
+    week: tuple[int, int] | None = None
+    organisation_id: int | None = None
+    source: str | None = None
+    q: str = ""
+    sort: str = DEFAULT_SORT
+
+
+def review_query(user: Any, filters: ReportFilter) -> Select:
+    """The readable reports matching the filters, sorted."""
+    stmt = readable_reports_query(user)
+    if filters.status and filters.status != "all":
+        stmt = stmt.where(IncidentReport.status == ReportStatus(filters.status))
+    if filters.category_id:
+        stmt = stmt.where(IncidentReport.category_id == filters.category_id)
+    if filters.area_id:
+        stmt = stmt.where(IncidentReport.area_id == filters.area_id)
+    if filters.week:
+        stmt = stmt.where(IncidentReport.iso_year == filters.week[0], IncidentReport.iso_week == filters.week[1])
+    if filters.organisation_id:
+        stmt = stmt.where(IncidentReport.organisation_id == filters.organisation_id)
+    if filters.source:
+        stmt = stmt.where(IncidentReport.source == ReportSource(filters.source))
+    if filters.q:
+        escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(IncidentReport.place.ilike(f"%{escaped}%", escape="\\"))
+    return stmt.order_by(REVIEW_SORTS.get(filters.sort, REVIEW_SORTS[DEFAULT_SORT]), IncidentReport.id)
+
+
+def visible(reports, user: Any) -> list[IncidentReport]:
+    """Defence in depth: the gate's object-level answer for every row a list query returned."""
+    decide = gate().decide
+    return [report for report in reports if decide(user, Permission.REPORT_READ, report)]

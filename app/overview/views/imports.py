@@ -1,0 +1,155 @@
+"""CSV import (upload, preview, confirm, progress) and the CSV export of reports."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import date, datetime
+
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.admin.service import agency_choices
+from app.overview import export as exporting
+from app.overview.forms_import import ImportCancelForm, ImportConfirmForm, ImportUploadForm
+from app.overview.importing import service
+from app.overview.importing.csvfile import FIELD_LABELS
+from app.overview.importing.rows import MESSAGES
+from app.overview.importing.service import STATUS_LABELS
+from app.overview.models import ImportJob, ImportStatus
+from app.overview.service import ReportError
+from app.overview.views import form_status, page_arg, reports_bp
+from app.security.audit import audited_read
+from app.security.authz import requires
+from app.security.permissions import Permission
+
+ERRORS_PER_PAGE = 50
+
+
+def _job_or_404(job_id: str) -> ImportJob:
+    """The current user's own import job, or 404 (also for a malformed id)."""
+    try:
+        ident = uuid.UUID(job_id) if len(job_id) <= 40 else None
+    except ValueError:
+        ident = None
+    job = service.load_job(ident, current_user) if ident else None
+    if job is None:
+        abort(404)
+    return job
+
+
+@reports_bp.route("/import", methods=["GET", "POST"])
+@requires(Permission.REPORT_IMPORT)
+def import_upload():
+    """Upload a CSV export from another reporting system; it is only previewed, nothing is imported yet."""
+    form = ImportUploadForm()
+    form.organisation_id.choices = agency_choices()
+    if request.method == "GET" and current_user.agency_id:
+        form.organisation_id.data = current_user.agency_id
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            job = service.create_import(upload.read(), filename=upload.filename,
+                                        organisation_id=form.organisation_id.data, user=current_user)
+        except ReportError as exc:
+            form.file.errors.append(str(exc))
+        else:
+            return redirect(url_for("reports.import_preview", job_id=job.id))
+    return render_template("imports/upload.html", form=form, jobs=service.recent_jobs(current_user),
+                           statuses=STATUS_LABELS), form_status(form)
+
+
+@reports_bp.get("/import/<job_id>")
+@requires(Permission.REPORT_IMPORT)
+def import_preview(job_id: str):
+    """The preview (column mapping, every invalid row), or the progress and result once confirmed."""
+    job = _job_or_404(job_id)
+    mapping = service.preview_mapping(job)
+    if job.status is ImportStatus.PREVIEW:
+        errors = mapping.get("errors", [])
+        pages = max(1, math.ceil(len(errors) / ERRORS_PER_PAGE))
+        page = min(page_arg(), pages)
+        shown = errors[(page - 1) * ERRORS_PER_PAGE:page * ERRORS_PER_PAGE]
+        sample = [(line, datetime.fromisoformat(at), area, category, setting)
+                  for line, at, area, category, setting in mapping.get("sample", [])]
+        earlier = mapping.get("imported_before")
+        return render_template(
+            "imports/preview.html", job=job, mapping=mapping, errors=shown, page=page, pages=pages, sample=sample,
+            field_labels=FIELD_LABELS, messages=MESSAGES, confirm=ImportConfirmForm(), cancel=ImportCancelForm(),
+            imported_before=datetime.fromisoformat(earlier) if earlier else None,
+        )
+    return render_template("imports/progress.html", job=job, state=service.job_status(job),
+                           statuses=STATUS_LABELS)
+
+
+@reports_bp.post("/import/<job_id>/confirm")
+@requires(Permission.REPORT_IMPORT)
+def import_confirm(job_id: str):
+    """Confirm a previewed import: it runs in the background (or at once when LOTS_IMPORT_SYNC is set)."""
+    job = _job_or_404(job_id)
+    form = ImportConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("Formuläret har gått ut. Ladda om sidan och försök igen."), "error")
+        return redirect(url_for("reports.import_preview", job_id=job.id), 303)
+    try:
+        service.confirm_import(job, accept=form.accept.data, user=current_user)
+    except ReportError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("reports.import_preview", job_id=job.id), 303)
+    start = service.run_now_or_later(job)
+    response = redirect(url_for("reports.import_preview", job_id=job.id), 303)
+    if start is not None:
+        # After the response is sent, i.e. after the request's transaction has committed the queued job.
+        response.call_on_close(start)
+    return response
+
+
+@reports_bp.post("/import/<job_id>/cancel")
+@requires(Permission.REPORT_IMPORT)
+def import_cancel(job_id: str):
+    """Discard a previewed import (the uploaded content is destroyed)."""
+    job = _job_or_404(job_id)
+    form = ImportCancelForm()
+    if form.validate_on_submit():
+        try:
+            service.cancel_import(job, user=current_user)
+        except ReportError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Importen är avbruten. Inget har importerats."), "success")
+    return redirect(url_for("reports.import_upload"), 303)
+
+
+@reports_bp.get("/import/<job_id>/status")
+@requires(Permission.REPORT_IMPORT)
+def import_status(job_id: str):
+    """Progress as JSON for the progress bar: {status, processed, total, imported, duplicates, invalid}."""
+    return jsonify(service.job_status(_job_or_404(job_id)))
+
+
+@reports_bp.get("/export.csv")
+@requires(Permission.REPORT_READ)
+def export():
+    """The review list's reports as CSV for Excel (descriptions only for those who may read them)."""
+    try:
+        wanted = exporting.parse_request(request.args)
+    except ValueError:
+        abort(400)
+    stmt = exporting.export_query(current_user, wanted)
+    with_description = exporting.may_read_descriptions(current_user) and request.args.get("descriptions", "1") != "0"
+    english = str(get_locale() or "sv").startswith("en")
+    user = current_user._get_current_object()
+
+    def produce():
+        body = exporting.stream_csv(user, stmt, with_description=with_description, english=english)
+        filename = f"lots-handelser-{date.today().isoformat()}.csv"
+        return Response(stream_with_context(body), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    detail = wanted.audit_detail() | {"rows": exporting.count_rows(stmt),
+                                      "descriptions": "yes" if with_description else "no"}
+    return audited_read("report.export", produce, object_type="incident", permission=Permission.REPORT_READ,
+                        field_sets=[exporting.DESCRIPTION] if with_description else (), detail=detail)
+
