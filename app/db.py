@@ -53,6 +53,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL: readers do not wait for the writer (several workers on one file).
     if _is_file_database(dbapi_connection):
         cursor.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL never corrupts the file; a power cut may lose the last commits.
+        # SQLite is the embedded default for trying Lots out; production runs on PostgreSQL.
+        cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

@@ -51,5 +51,27 @@ def load_demo() -> list[tuple[str, str]]:
         if email not in users:
             users[email] = admin_service.create_user(email, full_name, agencies[agency_name], roles, DEMO_PASSWORD)
     load_demo_cases(agencies, users)
+    from app.overview.demo import load_demo_incidents
+
+    load_demo_incidents(agencies=agencies, users=users)
+    _publish_demo_week(users.get("analytiker@norrvik.example.org"))
     db.session.commit()
     return [(email, ", ".join(roles)) for email, _n, _a, roles in DEMO_USERS]
+
+
+def _publish_demo_week(analyst) -> None:
+    """The current ISO week with an analysis and focus areas, published once (version 1)."""
+    from app.overview import publishing
+    from app.overview.service import local_week
+    from app.db import utcnow
+
+    _day, year, week = local_week(utcnow())
+    if publishing.latest(year, week) is not None:
+        return
+    publishing.save_note(
+        year, week, by=analyst,
+        analysis=("Fiktiv demoanalys: fler bränder i Björkbacken och fler otrygghetsskapande samlingar vid "
+                  "Stationsområdet än vanligt. Klotter i Kvarnbacken har minskat sedan förra veckan."),
+        focus="Stationsområdet kvällstid (fältassistenter, polis). Björkbacken: brandförebyggande insats med bostadsbolaget.",
+    )
+    publishing.publish_week(year, week, by=analyst)

@@ -31,6 +31,8 @@ def _test_config(tmp: Path, url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "LOTS_KEY_FILE": str(tmp / "master-keys.json"),
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Imports run in the request under test (the background thread has tests of its own).
+        "LOTS_IMPORT_SYNC": True,
     }
 
 

@@ -55,7 +55,7 @@ def agency_new():
     return render_template("admin/agency_form.html", form=form, agency=None), 400 if form.errors else 200
 
 
-@bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
+@bp.route("/agencies/<int(max=2147483647):agency_id>", methods=["GET", "POST"])
 @requires(Permission.AGENCY_MANAGE)
 def agency_edit(agency_id: int):
     """Edit an agency."""
@@ -110,7 +110,7 @@ def user_new():
     return render_template("admin/user_form.html", form=form, user=None), 400 if form.errors else 200
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<int(max=2147483647):user_id>", methods=["GET", "POST"])
 @requires(Permission.USER_MANAGE)
 def user_edit(user_id: int):
     """Edit a user account's name, agency and roles."""
@@ -133,7 +133,7 @@ def user_edit(user_id: int):
     )
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<int(max=2147483647):user_id>/deactivate")
 @requires(Permission.USER_MANAGE)
 def user_deactivate(user_id: int):
     """Deactivate an account; its sessions end at once."""
@@ -146,7 +146,7 @@ def user_deactivate(user_id: int):
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
-@bp.post("/users/<int:user_id>/reactivate")
+@bp.post("/users/<int(max=2147483647):user_id>/reactivate")
 @requires(Permission.USER_MANAGE)
 def user_reactivate(user_id: int):
     """Allow an account to log in again."""
@@ -157,7 +157,7 @@ def user_reactivate(user_id: int):
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
-@bp.post("/users/<int:user_id>/reset-mfa")
+@bp.post("/users/<int(max=2147483647):user_id>/reset-mfa")
 @requires(Permission.USER_MANAGE)
 def user_reset_mfa(user_id: int):
     """Remove an account's authenticator so the user enrols again."""

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, ValidationError
+from wtforms import IntegerField, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.audit import service
 from app.audit.models import AuditOutcome
+from app.forms import LocalDateField
 
 OUTCOME_LABELS = {
     AuditOutcome.ALLOWED.value: _l("Tillåten"),
@@ -32,20 +31,6 @@ _TOO_LONG = _l("Högst %(max)d tecken.")
 
 def _none_if_blank(value):
     return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-class LocalDateField(DateField):
-    """A date (YYYY-MM-DD) with our own message when it does not parse."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(str(_l("Ange ett datum som ÅÅÅÅ-MM-DD."))) from exc
-
-    def pre_validate(self, form):
-        if isinstance(self.data, date) and not FIRST_YEAR <= self.data.year <= LAST_YEAR:
-            raise ValidationError(_l("Ange ett datum mellan år %(first)d och %(last)d.", first=FIRST_YEAR, last=LAST_YEAR))
 
 
 class WholeNumberField(IntegerField):
@@ -112,8 +97,8 @@ class EventSearchForm(_GetForm):
         validate_choice=False,
         validators=[_one_of_choices],
     )
-    date_from = LocalDateField(_l("Från och med"), validators=[Optional()])
-    date_to = LocalDateField(_l("Till och med"), validators=[Optional()])
+    date_from = LocalDateField(_l("Från och med"), validators=[Optional()], first_year=FIRST_YEAR, last_year=LAST_YEAR)
+    date_to = LocalDateField(_l("Till och med"), validators=[Optional()], first_year=FIRST_YEAR, last_year=LAST_YEAR)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -14,6 +14,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask_babel import lazy_gettext as _l
 
 from app.cases.labels import CASE_ACTION_LABELS
+from app.overview.importing import AUDIT_LABELS as IMPORT_ACTION_LABELS
+from app.overview.publishing import ACTION_LABELS as OVERVIEW_ACTION_LABELS
+from app.overview.reporting.labels import REPORT_ACTION_LABELS
 from sqlalchemy import Select, func, select
 
 from app.admin.models import Agency
@@ -43,6 +46,9 @@ ACTION_LABELS = {
     "audit.export": _l("Åtkomstrapport exporterad"),
 }
 ACTION_LABELS.update(CASE_ACTION_LABELS)
+ACTION_LABELS.update(REPORT_ACTION_LABELS)
+ACTION_LABELS.update(OVERVIEW_ACTION_LABELS)
+ACTION_LABELS.update(IMPORT_ACTION_LABELS)
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,8 @@ class Case(EncryptedRecord, TimestampMixin, db.Model):
                                                                order_by="CaseTransition.id")
     emergency_accesses: Mapped[list["EmergencyAccess"]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="EmergencyAccess.started_at.desc()")
+    incident_links: Mapped[list["CaseIncident"]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseIncident.linked_at")
 
     @property
     def audit_ref(self) -> tuple[str, str]:
@@ -462,6 +464,24 @@ class EmergencyAccess(EncryptedRecord, db.Model):
         now = now or utcnow()
         expires = self.expires_at if self.expires_at.tzinfo else self.expires_at.replace(tzinfo=timezone.utc)
         return now < expires
+
+
+class CaseIncident(db.Model):
+    """A link from a case to an incident report about the participant's safety (a threat, violence).
+
+    Only the case reads it: the weekly overview and the case figures never
+    join this table, so a link can never single out a report as a participant's.
+    """
+
+    __tablename__ = "case_incident"
+    __table_args__ = (UniqueConstraint("case_id", "incident_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("exit_case.id", ondelete="CASCADE"), index=True)
+    case: Mapped[Case] = relationship(back_populates="incident_links")
+    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incident_report.id", ondelete="CASCADE"), index=True)
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 from app.admin.models import Agency  # noqa: E402

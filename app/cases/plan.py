@@ -1,28 +1,25 @@
-"""The individual plan (genomförandeplan): plan items, follow-ups, approved versions, and what a user may see of it.
+"""The individual plan (genomförandeplan): plan items, follow-ups, approved versions, and the items due.
 
 Every change writes one audit event naming the case code, never the goal or
 any other text. Concurrent edits of an item are caught by its ``version``
 (optimistic locking): the second writer gets a PlanConflict and nothing of
-theirs is saved. ``plan_page`` builds the plain data that both the plan page
-and the plan PDF show, so the two are redacted by the same policy.
+theirs is saved. What a user may see of the plan is built in app.cases.plan_pages.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.admin.models import Agency
-from app.cases.access import items_assigned_query, readable, redact, visible_plan_items
+from app.cases.access import items_assigned_query
 from app.cases.forms import MAX_SHORT_TEXT, MAX_TEXT
 from app.cases.labels import PLAN_AREA_LABELS, PLAN_PART_LABELS, PLAN_STATUS_LABELS
 from app.cases.models import (
@@ -38,12 +35,10 @@ from app.cases.models import (
     PlanVersion,
     today_local,
 )
-from app.cases.service import CaseError, add_team_member
+from app.cases.service import CaseError, active_agency, add_team_member, clean_text
 from app.db import db
 from app.security import audit
-from app.security.authz import gate
 from app.security.models import User
-from app.security.permissions import Permission
 
 CONFLICT_MESSAGE = _l("Planpunkten har ändrats av någon annan sedan du öppnade den. Ladda om och gör om ändringen.")
 #: The attributes update_item may change.
@@ -74,28 +69,11 @@ def _member(name: str, value):
         raise CaseError(message) from None
 
 
-def _text(value: str | None, max_len: int, missing) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise CaseError(missing)
-    if len(value) > max_len:
-        raise CaseError(_l("Högst %(max)d tecken.", max=max_len))
-    return value
-
-
 def _check_dates(start_on: date, due_on: date) -> None:
     if not isinstance(start_on, date) or not isinstance(due_on, date):
         raise CaseError(_l("Ange start- och slutdatum."))
     if due_on < start_on:
         raise CaseError(_l("Slutdatum kan inte ligga före startdatum."))
-
-
-def _active_agency(agency: Agency | int | None) -> Agency:
-    if agency is not None and not isinstance(agency, Agency):
-        agency = db.session.get(Agency, agency)
-    if agency is None or not agency.active:
-        raise CaseError(_l("Okänd eller inaktiv myndighet."))
-    return agency
 
 
 def _officer(officer: User | int | None, agency: Agency) -> User | None:
@@ -125,7 +103,7 @@ def create_item(case: Case, actor, *, part, area, goal: str, responsible_agency:
     """Add a measure to the plan; the responsible agency joins the case team if it is not on it."""
     part, area, goal = _normalised({"part": part, "area": area, "goal": goal}).values()
     _check_dates(start_on, due_on)
-    agency = _active_agency(responsible_agency)
+    agency = active_agency(responsible_agency)
     officer = _officer(officer, agency)
     if meeting is not None and meeting.case_id != case.id:
         raise CaseError(_l("Mötet hör inte till ärendet."))
@@ -152,7 +130,7 @@ def _normalised(changes: dict[str, Any]) -> dict[str, Any]:
         if name in _CHOICES:
             value = _member(name, value)
         elif name == "goal":
-            value = _text(value, MAX_GOAL, _l("Ange ett mål."))
+            value = clean_text(value, MAX_GOAL, _l("Ange ett mål."))
         values[name] = value
     return values
 
@@ -172,7 +150,7 @@ def update_item(item: PlanItem, actor, *, expected_version: int, **changes) -> P
     _check_dates(changed.get("start_on", item.start_on), changed.get("due_on", item.due_on))
     agency = item.responsible_agency
     if "responsible_agency_id" in changed:
-        agency = _active_agency(changed.pop("responsible_agency_id"))
+        agency = active_agency(changed.pop("responsible_agency_id"))
     officer = item.officer
     if "officer_id" in changed or agency is not item.responsible_agency:
         officer = _officer(changed.pop("officer_id", item.officer_id), agency)
@@ -198,7 +176,7 @@ def update_item(item: PlanItem, actor, *, expected_version: int, **changes) -> P
 
 def add_followup(item: PlanItem, actor, text: str, status=None, *, expected_version: int | None = None) -> PlanFollowUp:
     """A dated follow-up on an item, optionally with a new status (optimistic locking as in update_item)."""
-    text = _text(text, MAX_TEXT, _l("Skriv vad som har hänt."))
+    text = clean_text(text, MAX_TEXT, _l("Skriv vad som har hänt."))
     if status:
         status = _member("status", status)
         if status != item.status:
@@ -217,7 +195,7 @@ def add_followup(item: PlanItem, actor, text: str, status=None, *, expected_vers
 # ------------------------------------------------------------------ versions
 
 
-def _order(item: PlanItem) -> tuple:
+def item_order(item: PlanItem) -> tuple:
     """Protection part first, then by due date."""
     return (item.part != PlanPart.PROTECTION, item.due_on, item.area.value, str(item.id))
 
@@ -236,7 +214,7 @@ def snapshot_items(case: Case) -> list[dict[str, Any]]:
             "due_on": item.due_on.isoformat(),
             "status": item.status.value,
         }
-        for item in sorted(case.plan_items, key=_order)
+        for item in sorted(case.plan_items, key=item_order)
     ]
 
 
@@ -332,112 +310,6 @@ def version_items(version: PlanVersion) -> list[dict[str, Any]]:
     ]
 
 
-# ------------------------------------------------------------------ what a user sees
-
-
-@dataclass
-class PlanPage:
-    """The plan as one user may see it: plain data for the page and the PDF, and the field sets shown."""
-
-    code: str
-    participant_name: str | None
-    parts: list[dict[str, Any]]
-    latest: dict[str, Any] | None
-    versions_readable: bool
-    generated_at: datetime | None = None
-    sets: set[str] = field(default_factory=set)
-
-    @property
-    def item_count(self) -> int:
-        return sum(len(part["items"]) for part in self.parts)
-
-
-class _ItemViews:
-    """Builds the plain data of visible items for one user, collecting the field sets shown."""
-
-    def __init__(self, user, today: date):
-        self.user, self.today = user, today
-        self.sets: set[str] = set()
-        self.decide = gate().decide
-
-    @staticmethod
-    def _agency_name(agency_id: int | None) -> str:
-        agency = db.session.get(Agency, agency_id) if agency_id is not None else None
-        return agency.name if agency else ""
-
-    def followups(self, item: PlanItem) -> list[dict[str, Any]]:
-        shown = []
-        for followup in item.followups:
-            view = redact(followup, self.user)
-            if view.can_read("text"):
-                self.sets |= view.sets
-                shown.append({"written_at": followup.written_at, "agency": self._agency_name(followup.author_agency_id),
-                              "text": view.text})
-        return shown
-
-    def item(self, shown) -> dict[str, Any]:
-        """One item as ``redact`` returned it (only items whose plan.items the user may read)."""
-        item = shown.obj
-        self.sets |= shown.sets
-        return {
-            "id": str(item.id),
-            "version": item.version,
-            "part": item.part.value,
-            "part_label": str(PLAN_PART_LABELS[item.part]),
-            "area": str(PLAN_AREA_LABELS[item.area]),
-            "goal": shown.goal,
-            "agency": item.responsible_agency.name,
-            "officer": item.officer.full_name if item.officer else None,
-            "start_on": item.start_on,
-            "due_on": item.due_on,
-            "status": item.status.value,
-            "status_label": str(PLAN_STATUS_LABELS[item.status]),
-            "completed_on": item.completed_on,
-            "overdue": item.is_overdue(self.today),
-            "followups": self.followups(item),
-            "can_update": self.decide(self.user, Permission.PLAN_ITEM_UPDATE, item),
-        }
-
-
-def plan_page(case: Case, user=None, *, with_identity: bool = False, today: date | None = None) -> PlanPage:
-    """The plan items this user may see (visible_plan_items), each with its follow-ups, grouped by part.
-
-    The participant's name is included only when asked for (the PDF) and only if
-    the user may read person.identity.
-    """
-    user = user or current_user
-    views = _ItemViews(user, today or today_local())
-    parts: dict[PlanPart, list] = {part: [] for part in PlanPart}
-    for shown in sorted(visible_plan_items(case, user), key=lambda s: _order(s.obj)):
-        parts[shown.obj.part].append(views.item(shown))
-    name = None
-    if with_identity and readable(case.participant, "person.identity", user):
-        person = redact(case.participant, user)
-        name = " ".join(p for p in (person.first_name, person.last_name) if p)
-        views.sets |= person.sets & {"person.identity"}
-    latest = latest_version(case)
-    return PlanPage(
-        code=case.code,
-        participant_name=name,
-        parts=[{"part": part.value, "label": str(PLAN_PART_LABELS[part]), "items": items}
-               for part, items in parts.items()],
-        latest=None if latest is None else {"number": latest.number, "approved_at": latest.approved_at,
-                                            "participant_agreed_on": latest.participant_agreed_on},
-        versions_readable=views.decide(user, "fieldset.read:plan.versions", case, fieldset="plan.versions"),
-        sets=views.sets,
-    )
-
-
-def item_page(item: PlanItem, user=None) -> tuple[dict[str, Any] | None, set[str]]:
-    """One item as this user may see it (None if they may not read it), and the field sets shown."""
-    user = user or current_user
-    shown = redact(item, user)
-    if "plan.items" not in shown.sets:
-        return None, set()
-    views = _ItemViews(user, today_local())
-    return views.item(shown), views.sets
-
-
 # ------------------------------------------------------------------ due work (start pages)
 
 
@@ -459,23 +331,3 @@ def coordinator_items_due(user, today: date, days: int = 14) -> list[PlanItem]:
 def agency_items_due(agency_id: int, today: date, days: int = 14) -> list[PlanItem]:
     """Open items due within ``days`` (or overdue) assigned to an agency on open cases whose team includes it."""
     return _open_due(items_assigned_query(agency_id), today, days)
-
-
-# ------------------------------------------------------------------ form choices
-
-
-def agency_choices(include: int | None = None) -> list[tuple[int, str]]:
-    """Active agencies (plus ``include``, an item's current agency even if inactive now)."""
-    stmt = select(Agency).where((Agency.active.is_(True)) | (Agency.id == (include or -1))).order_by(Agency.name)
-    return [(a.id, a.name) for a in db.session.scalars(stmt)]
-
-
-def officer_choices(agency_ids, include: int | None = None) -> list[tuple[int, str]]:
-    """Active users of these agencies (plus ``include``, the current officer), labelled "name, agency"."""
-    stmt = (
-        select(User.id, User.full_name, Agency.name)
-        .join(Agency, User.agency_id == Agency.id)
-        .where((User.agency_id.in_(list(agency_ids)) & User.active.is_(True)) | (User.id == (include or -1)))
-        .order_by(Agency.name, User.full_name, User.id)
-    )
-    return [(user_id, f"{name}, {agency}") for user_id, name, agency in db.session.execute(stmt)]

@@ -31,7 +31,7 @@ from app.cases.models import (
     ThreatLevel,
     today_local,
 )
-from app.cases.service import CaseError
+from app.cases.service import CaseError, active_agency, clean_text
 from app.db import db, utcnow
 from app.security import audit
 
@@ -45,16 +45,6 @@ class DecisionError(CaseError):
     def __init__(self, row: int, message):
         super().__init__(message)
         self.row = row
-
-
-def _text(value: str | None, max_len: int, missing=None) -> str | None:
-    """Stripped free text; CaseError if too long, or empty when ``missing`` (its message) is given."""
-    value = (value or "").strip()
-    if missing is not None and not value:
-        raise CaseError(missing)
-    if len(value) > max_len:
-        raise CaseError(_l("Högst %(max)d tecken.", max=max_len))
-    return value or None
 
 
 def _not_in_future(day: date, message) -> None:
@@ -81,11 +71,11 @@ def consent_status(consent: Consent, today: date | None = None, warning_days: in
     return "current"
 
 
-def record_consent(case: Case, actor, *, agency: Agency | None, kinds: Iterable[str | ConsentKind], given_on: date,
-                   valid_until: date, method: ConsentMethod | str, documentation: str | None) -> Consent:
+def record_consent(case: Case, actor, *, agency: Agency | int | None, kinds: Iterable[str | ConsentKind],
+                   given_on: date, valid_until: date, method: ConsentMethod | str,
+                   documentation: str | None) -> Consent:
     """Record a consent letting one agency on the case team receive some kinds of information for a period."""
-    if agency is None or not agency.active:
-        raise CaseError(_l("Okänd eller inaktiv myndighet."))
+    agency = active_agency(agency)
     if agency.id not in case.team_agency_ids:
         raise CaseError(_l("Myndigheten ingår inte i ärendets team. Lägg till den i teamet först."))
     try:
@@ -95,7 +85,7 @@ def record_consent(case: Case, actor, *, agency: Agency | None, kinds: Iterable[
         raise CaseError(_l("Okänt slag av uppgifter eller okänt sätt att lämna samtycke.")) from None
     if not kind_set:
         raise CaseError(_l("Välj minst ett slag av uppgifter som samtycket gäller."))
-    documentation = _text(documentation, MAX_SHORT_TEXT)
+    documentation = clean_text(documentation, MAX_SHORT_TEXT)
     _not_in_future(given_on, _l("Samtycket kan inte vara lämnat i framtiden."))
     if valid_until < given_on:
         raise CaseError(_l("Giltighetstiden kan inte sluta före det datum samtycket lämnades."))
@@ -148,11 +138,10 @@ def consents_expiring(cases: Select | None = None, today: date | None = None, da
 # ------------------------------------------------------------------ threat assessments
 
 
-def record_assessment(case: Case, actor, *, assessed_on: date, agency: Agency | None, level: ThreatLevel | str,
+def record_assessment(case: Case, actor, *, assessed_on: date, agency: Agency | int | None, level: ThreatLevel | str,
                       narrative: str, next_review_on: date) -> ThreatAssessment:
     """Record a threat and risk assessment with the date of the next reassessment."""
-    if agency is None or not agency.active:
-        raise CaseError(_l("Okänd eller inaktiv myndighet."))
+    agency = active_agency(agency)
     try:
         level = ThreatLevel(level)
     except ValueError:
@@ -160,7 +149,7 @@ def record_assessment(case: Case, actor, *, assessed_on: date, agency: Agency | 
     _not_in_future(assessed_on, _l("Bedömningsdatumet kan inte ligga i framtiden."))
     if next_review_on <= assessed_on:
         raise CaseError(_l("Nästa omprövning måste ligga efter bedömningsdatumet."))
-    narrative = _text(narrative, MAX_TEXT, _l("Beskriv hotbilden."))
+    narrative = clean_text(narrative, MAX_TEXT, _l("Beskriv hotbilden."))
     assessment = ThreatAssessment(data_key=case.participant.data_key, case=case, assessed_on=assessed_on,
                                   agency_id=agency.id, next_review_on=next_review_on, recorded_by_id=actor.id)
     assessment.level = level
@@ -215,7 +204,7 @@ def reassessments_due(cases: Select | None = None, today: date | None = None, wi
 
 def write_note(case: Case, actor, text: str) -> CaseNote:
     """Write a case note (journalanteckning). Notes are never edited; a correction is a new note."""
-    text = _text(text, MAX_TEXT, _l("Skriv anteckningen."))
+    text = clean_text(text, MAX_TEXT, _l("Skriv anteckningen."))
     note = CaseNote(data_key=case.participant.data_key, case=case, author_id=actor.id, written_at=utcnow())
     note.text = text
     db.session.add(note)
@@ -235,7 +224,7 @@ def notes_page(case: Case, page: int, per_page: int):
 # ------------------------------------------------------------------ case meetings
 
 
-def record_meeting(case: Case, actor, *, held_on: date, agencies: Iterable[Agency], minutes: str,
+def record_meeting(case: Case, actor, *, held_on: date, agencies: Iterable[Agency | int], minutes: str,
                    decisions: Iterable[dict] = ()) -> CaseMeeting:
     """Record a case meeting; each decision becomes a plan item starting on the meeting date.
 
@@ -245,13 +234,11 @@ def record_meeting(case: Case, actor, *, held_on: date, agencies: Iterable[Agenc
     """
     from app.cases.plan import create_item
 
-    agencies = list(dict.fromkeys(agencies))
+    agencies = list(dict.fromkeys(active_agency(a) for a in agencies))
     if not agencies:
         raise CaseError(_l("Välj minst en myndighet som deltog."))
-    if any(a is None or not a.active for a in agencies):
-        raise CaseError(_l("Okänd eller inaktiv myndighet."))
     _not_in_future(held_on, _l("Mötet kan inte ha hållits i framtiden."))
-    minutes = _text(minutes, MAX_TEXT, _l("Skriv mötesanteckningar."))
+    minutes = clean_text(minutes, MAX_TEXT, _l("Skriv mötesanteckningar."))
     decisions = list(decisions)
     if len(decisions) > MAX_DECISIONS:
         raise CaseError(_l("Högst %(num)d beslut per möte.", num=MAX_DECISIONS))
@@ -283,9 +270,3 @@ def team_agencies(case: Case) -> list[Agency]:
     """The active agencies on the case's current team, by name."""
     agencies = {m.agency_id: m.agency for m in case.team if m.removed_at is None and m.agency.active}
     return sorted(agencies.values(), key=lambda a: a.name)
-
-
-def active_agency(agency_id: int | None) -> Agency | None:
-    """The agency with this id if it is active (None otherwise)."""
-    agency = db.session.get(Agency, agency_id) if agency_id else None
-    return agency if agency is not None and agency.active else None

@@ -9,7 +9,8 @@ period and erased from day D + LOTS_RETENTION_DAYS on. Erasing a case:
    a ciphertext kept anywhere (a backup, a dump) can never be read again;
 3. deletes the case row; the database's ON DELETE CASCADE removes the team,
    transitions, consents, assessments, meetings, plan items and their
-   follow-ups, plan versions, notes and emergency accesses;
+   follow-ups, plan versions, notes, emergency accesses and incident links
+   (the incident reports themselves stay: they belong to the weekly overview);
 4. deletes the participant row. Nothing else refers to it, so no tombstone is
    kept: the destroyed data key row is the only trace (counted by `keys status`).
 

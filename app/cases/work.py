@@ -22,7 +22,7 @@ from app.admin.models import Agency
 from app.cases import plan, records
 from app.cases.access import visible_cases_query
 from app.cases.models import Case, CasePhase, EmergencyAccess, today_local
-from app.cases.service import count_by_phase
+from app.cases.queries import count_by_phase
 from app.db import db, utcnow
 from app.security.authz import gate
 from app.security.permissions import Permission

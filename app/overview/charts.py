@@ -21,6 +21,8 @@ ZERO = "#ffffff"
 BAR = "#3182bd"
 BAR_LAST = "#08519c"
 INK = "#222222"
+#: The page's sans-serif: one font family in the PDF (each extra font costs a subsetting pass).
+FONT = "sans-serif"
 
 
 def _num(value: float) -> str:
@@ -37,7 +39,7 @@ def trend_bars(values: Sequence[int], labels: Sequence[str], title: str, *, widt
     plot_h = height - 12
     alt = f"{title}: " + ", ".join(f"{label} {value}" for label, value in zip(labels, values))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart trend" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" role="img" aria-label="{escape(alt)}">',
+             f'width="{width}" height="{height}" role="img" aria-label="{escape(alt)}" font-family="{FONT}">',
              f"<title>{escape(alt)}</title>",
              f'<line x1="0" y1="{plot_h}" x2="{width}" y2="{plot_h}" stroke="#999999" stroke-width="0.5"/>']
     for i, value in enumerate(values):
@@ -121,7 +123,7 @@ def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_tit
     top = max((s["count"] for s in drawn), default=0)
     breaks = shade_breaks(top)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart map" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" role="img" aria-label="{escape(alt)}">',
+             f'width="{width}" height="{height}" role="img" aria-label="{escape(alt)}" font-family="{FONT}">',
              f"<title>{escape(alt)}</title>"]
     for s in drawn:
         points = [project(x, y) for x, y in s["polygon"]]
@@ -159,7 +161,7 @@ def week_label(year: int, week: int, first: bool = False) -> str:
     return _("v. %(week)s %(year)s", week=week, year=year) if first else _("v. %(week)s", week=week)
 
 
-def figure_charts(figures: dict, shapes: list[dict] | None, locale: str) -> dict:
+def figure_charts(figures: dict, shapes: list[dict] | None, locale: str, *, highlight_last: bool = True) -> dict:
     """The charts of a week's or a period's figures: ``total`` trend, ``by_category`` trends, the ``map``."""
     from flask_babel import gettext as _
 
@@ -169,7 +171,7 @@ def figure_charts(figures: dict, shapes: list[dict] | None, locale: str) -> dict
     by_category = []
     for category, values in zip(figures["categories"], trend["by_category"]):
         name = category["name_en"] if english else category["name_sv"]
-        by_category.append({"name": name, "svg": trend_bars(values, labels, name)})
+        by_category.append({"name": name, "svg": trend_bars(values, labels, name, highlight_last=highlight_last)})
     polygons = {s["area_id"]: s["polygon"] for s in shapes or []}
     map_svg = None
     if shapes is not None:
@@ -177,7 +179,38 @@ def figure_charts(figures: dict, shapes: list[dict] | None, locale: str) -> dict
                             for a in figures["by_area"]],
                            _("Antal accepterade rapporter per område"), legend_title=_("Antal rapporter"))
     return {
-        "total": trend_bars(trend["total"], labels, _("Alla kategorier"), width=360, height=90),
+        "total": trend_bars(trend["total"], labels, _("Alla kategorier"), width=360, height=90,
+                            highlight_last=highlight_last),
         "by_category": by_category,
         "map": map_svg,
     }
+
+
+def fmt_num(value: float | int | None, english: bool = False) -> str:
+    """1.25 → "1,25" (Swedish) or "1.25"; whole numbers without decimals; None → "–"."""
+    if value is None:
+        return "–"
+    if value == int(value):
+        return str(int(value))
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text if english else text.replace(".", ",")
+
+
+def fmt_change(change: dict, english: bool = False) -> Markup:
+    """{diff, percent} → "+2 (+50 %)", "±0 (0 %)" or "–" when there is nothing to compare with."""
+    diff, percent = change.get("diff"), change.get("percent")
+    if diff is None:
+        return Markup("–")
+    sign = "+" if diff > 0 else "±" if diff == 0 else ""
+    text = f"{sign}{fmt_num(diff, english)}"
+    if percent is not None:
+        text += f" ({'+' if percent > 0 else ''}{fmt_num(percent, english)}\u00a0%)"
+    return Markup(escape(text))
+
+
+def fmt_p(value: float, english: bool = False) -> str:
+    """A tail probability with two significant digits; below 0.0001 as "< 0,0001"."""
+    if value < 0.0001:
+        return "< 0.0001" if english else "< 0,0001"
+    text = f"{value:.2g}"
+    return text if english else text.replace(".", ",")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import g
+from flask import g, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -179,6 +179,10 @@ class ReportForm(FlaskForm):
     """The report form: one or more incident blocks filed together."""
 
     incidents = FieldList(FormField(IncidentForm), min_entries=1, max_entries=MAX_INCIDENTS)
+
+    def submitted_blocks(self) -> int:
+        """How many incident blocks the request held (the list itself stops reading at the maximum)."""
+        return len({key.split("-", 2)[1] for key in request.form if key.startswith("incidents-")})
 
 
 class CorrectForm(FlaskForm):

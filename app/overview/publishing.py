@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
-from app.overview.figures import week_figures, week_start
-from app.overview.models import Area, IncidentReport, PublishedWeek, ReportStatus, WeekNote
+from app.overview.figures import week_start
+from app.overview.figures.aggregate import week_figures_with_polygons
+from app.overview.models import IncidentReport, PublishedWeek, ReportStatus, WeekNote
 from app.security.audit import record
 
 SNAPSHOT_SCHEMA = 1
@@ -85,24 +86,23 @@ def exit_figures(start: date, end: date) -> dict | None:
     }
 
 
-def area_shapes(areas: list[dict]) -> list[dict]:
+def area_shapes(areas: list[dict], polygons: dict[int, str | None]) -> list[dict]:
     """[{area_id, polygon}] for the map, in the order of ``areas`` (polygon None when missing or malformed)."""
     from app.overview.charts import parse_polygon
 
-    area_ids = [a["id"] for a in areas]
-    polygons = dict(db.session.execute(select(Area.id, Area.polygon).where(Area.id.in_(area_ids or [-1]))).all())
-    return [{"area_id": area_id, "polygon": parse_polygon(polygons.get(area_id))} for area_id in area_ids]
+    return [{"area_id": a["id"], "polygon": parse_polygon(polygons.get(a["id"]))} for a in areas]
 
 
 def live_snapshot(iso_year: int, iso_week: int) -> dict:
     """Everything the week page shows, computed now (ValueError for a week that does not exist)."""
-    figures = week_figures(iso_year, iso_week)
+    polygons: dict[int, str | None] = {}
+    figures = week_figures_with_polygons(iso_year, iso_week, polygons)
     note = get_note(iso_year, iso_week)
     monday = week_start(iso_year, iso_week)
     return {
         "schema": SNAPSHOT_SCHEMA,
         "figures": figures,
-        "shapes": area_shapes(figures["areas"]),
+        "shapes": area_shapes(figures["areas"], polygons),
         "note": {"analysis": note.analysis if note else None, "focus": note.focus if note else None},
         "exit": exit_figures(monday, monday + timedelta(days=6)),
         "generated_at": utcnow().isoformat(),
@@ -131,12 +131,14 @@ def latest(iso_year: int, iso_week: int) -> PublishedWeek | None:
 
 
 def get_version(iso_year: int, iso_week: int, number: int) -> PublishedWeek | None:
+    """Published version ``number`` of the week, or None."""
     return db.session.scalars(select(PublishedWeek).where(
         PublishedWeek.iso_year == iso_year, PublishedWeek.iso_week == iso_week,
         PublishedWeek.number == number)).one_or_none()
 
 
 def snapshot_of(version: PublishedWeek) -> dict:
+    """The frozen snapshot of a published version, exactly as stored."""
     return json.loads(version.snapshot)
 
 
@@ -162,6 +164,7 @@ def changes_since(version: PublishedWeek | None, snapshot: dict) -> dict | None:
 
 
 def _counts(entries: list[dict], key: str = "id") -> dict:
+    """{id: count} of a by_category or by_area list."""
     return {e[key]: e["count"] for e in entries}
 
 

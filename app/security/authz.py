@@ -38,7 +38,14 @@ PUBLIC_ENDPOINTS: dict[str, str] = {
     "security.mf_recovery_codes": "own recovery codes; Flask-Security requires a fresh login",
     "security.change_password": "own password; Flask-Security requires a login",
     "security.verify": "re-authentication; Flask-Security requires a login",
+    "api.openapi": "the API's OpenAPI description: no data, and API clients read it before they have a token",
 }
+
+
+def _unproxied(user: Any) -> Any:
+    """The user object behind flask_login's current_user proxy (each proxy access costs a lookup)."""
+    get = getattr(user, "_get_current_object", None)
+    return get() if get is not None else user
 
 
 class PolicyError(RuntimeError):
@@ -162,6 +169,7 @@ class Gate:
     def decide(self, user: Any, permission: Permission | str, obj: Any = None, *, route_level: bool = False,
                fieldset: str | None = None) -> bool:
         """May this user exercise this permission (on this object)?"""
+        user = _unproxied(user)
         if user is None or not getattr(user, "is_authenticated", False) or not user.active:
             return False
         perm = str(permission)
@@ -199,15 +207,31 @@ class Gate:
         ctx = Context(user=user, obj=obj, fieldset=fieldset, route_level=route_level)
         deny_line = None
         for role in user.role_names:
-            allowed, line = self.enforcer.enforce_ex(role, kind, str(permission), ctx)
+            allowed, line = self._explain_role(role, kind, str(permission), ctx)
             if allowed and line:
                 return "p, " + ", ".join(line)
             if line and line[-1] == "deny" and deny_line is None:
                 deny_line = "p, " + ", ".join(line)
         return deny_line or "default-deny"
 
+    def _explain_role(self, role: str, kind: str, perm: str, ctx: Context) -> tuple[bool, list[str] | None]:
+        """(allowed, the deciding line): a matching deny line if any, else the first matching allow line."""
+        first_allow = None
+        for rule_kind, cond, allow in self._index.get((role, perm), ()):
+            if rule_kind != "*" and rule_kind != kind:
+                continue
+            if allow and first_allow is not None:
+                continue
+            if evaluate(cond, ctx):
+                line = [role, rule_kind, perm, cond, "allow" if allow else "deny"]
+                if not allow:
+                    return False, line
+                first_allow = line
+        return first_allow is not None, first_allow
+
     def readable_fieldsets(self, user: Any, obj: Any) -> set[str]:
         """The field sets of this object the user may read now."""
+        user = _unproxied(user)
         model = type(obj).__name__
         return {
             name for name in self.sets_by_model.get(model, ())

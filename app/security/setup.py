@@ -34,6 +34,9 @@ def init_app(app) -> None:
         two_factor_rescue_form=authn.LotsRescueForm,
     )
     app.login_manager.session_protection = "strong"
+    # Lots has no Flask-Security auth tokens (the API has its own tokens): without this,
+    # Flask-Security would parse every JSON body looking for one, before any view runs.
+    app.login_manager.request_loader(lambda _request: None)
     authz.init_app(app)
     authn.init_app(app)
     https = app.config["SESSION_COOKIE_SECURE"]

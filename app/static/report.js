@@ -45,6 +45,10 @@
     block.querySelectorAll(".errors").forEach(function (el) { el.remove(); });
     block.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
     block.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+    block.querySelectorAll("[aria-describedby]").forEach(function (el) {
+      var kept = el.getAttribute("aria-describedby").split(/\s+/).filter(function (id) { return !/-err$/.test(id); });
+      if (kept.length) { el.setAttribute("aria-describedby", kept.join(" ")); } else { el.removeAttribute("aria-describedby"); }
+    });
     block.querySelectorAll("input, select, textarea").forEach(function (el) {
       if (el.type === "radio") {
         el.checked = el.value === "public";
@@ -82,6 +86,7 @@
     if (target.hasAttribute("data-add-incident")) {
       var all = blocks();
       var last = all[all.length - 1];
+      if (all.length >= parseInt(form.getAttribute("data-max") || "20", 10)) { event.preventDefault(); return; }
       if (!last || !form.getAttribute("data-legend")) { return; } // let the server add the block
       event.preventDefault();
       var copy = last.cloneNode(true);
@@ -129,7 +134,7 @@
       button.type = "button";
       button.className = "secondary";
       button.setAttribute("data-locate", "");
-      button.textContent = form.getAttribute("data-locate") || "";
+      button.textContent = form.getAttribute("data-locate-label") || "";
       var status = document.createElement("span");
       status.className = "hint";
       status.setAttribute("data-locate-status", "");

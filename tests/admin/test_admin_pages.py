@@ -67,6 +67,13 @@ def test_unknown_agency_id_is_404(client, login_as):
     assert client.get("/admin/users/999999").status_code == 404
 
 
+@pytest.mark.parametrize("url", ["/admin/agencies/99999999999999999999", "/admin/users/99999999999999999999"])
+def test_id_beyond_the_database_integer_is_404_not_a_database_error(client, login_as, url):
+    login_as("admin")
+    assert client.get(url).status_code == 404
+    assert client.post(url, data={"csrf_token": csrf_from(client.get("/admin/users").text)}).status_code == 404
+
+
 def test_agency_list_is_searchable_sortable_and_paginated(client, login_as, factory):
     login_as("admin")
     for i in range(30):

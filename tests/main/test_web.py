@@ -85,3 +85,10 @@ def test_dates_are_rendered_in_stockholm_time(app):
         winter = local_datetime(datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc))
     assert summer == "2026-07-01 12:00"
     assert winter == "2026-01-01 11:00"
+
+
+def test_a_deeply_nested_json_body_is_never_a_server_error(client):
+    body = "[" * 5000 + "]" * 5000
+    for path in ("/", "/api/v1/incidents", "/cases/"):
+        resp = client.post(path, data=body, content_type="application/json")
+        assert resp.status_code < 500, (path, resp.status_code)

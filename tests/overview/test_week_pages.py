@@ -213,3 +213,36 @@ def test_period_view_and_pdf(client, db, login_as, week_data):
 def test_partner_cannot_see_periods(client, login_as):
     login_as("partner", kind="police")
     assert client.get("/overview/period?preset=2026").status_code == 403
+
+
+def test_exit_programme_figures_are_shown_exactly_as_given(client, login_as, monkeypatch, week_data):
+    from datetime import date
+
+    import app.cases.figures as case_figures
+
+    calls = []
+
+    def fake(start, end, **kwargs):
+        calls.append((start, end))
+        f = case_figures.Figure
+        return case_figures.ExitFigures(
+            start=start, end=end, as_of=end, new_referrals=f("<5", True), open_cases=f("..", True),
+            cases_by_phase={"active": f("<5", True), "assessment": f("7", False)},
+            items_completed=f("0", False), items_overdue=f("12", False), by_agency=())
+
+    monkeypatch.setattr(case_figures, "exit_programme_figures", fake)
+    login_as("analyst", kind="police")
+    text = client.get(WEEK).text
+    assert calls == [(date(2026, 5, 11), date(2026, 5, 17))]
+    section = text.split('id="h-exit"', 1)[1]
+    assert "&lt;5" in section and ".." in section and ">12<" in section and ">7<" in section
+
+
+@pytest.mark.parametrize("role,kind", [("coordinator", "social_services"), ("partner", "housing")])
+def test_published_only_roles_see_no_live_figures_and_no_draft(client, login_as, week_data, role, kind):
+    login_as(role, kind=kind)
+    page = client.get(WEEK)
+    assert page.status_code == 200
+    assert "inte publicerad ännu" in page.text
+    assert "Centrum Norr" not in page.text and 'name="analysis"' not in page.text
+    assert client.get("/overview/period?preset=2026").status_code == 403

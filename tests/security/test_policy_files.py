@@ -270,3 +270,30 @@ def test_the_indexed_gate_answers_exactly_as_pycasbin(app, monkeypatch):
                 for perm in perms:
                     assert gate._enforce(role, kind, perm, ctx) == gate.enforcer.enforce(role, kind, perm, ctx), (
                         role, kind, perm, outcome)
+
+
+def test_the_indexed_explanation_matches_pycasbin(app, monkeypatch):
+    import random
+
+    from app.admin.models import AgencyKind
+    from app.security import authz
+    from app.security.conditions import CONDITIONS
+    from app.security.permissions import POLICY_ROLES
+
+    gate = app.extensions["lots_gate"]
+    perms = sorted({rule[2] for rule in gate.rules()})
+    kinds = [k.value for k in AgencyKind]
+    rng = random.Random(7)
+    for _round in range(10):
+        outcome = {name: rng.random() < 0.5 for name in CONDITIONS}
+        monkeypatch.setattr(authz, "evaluate", lambda name, ctx, outcome=outcome: outcome.get(name, False))
+        ctx = Context(user=FakeUser(1, 1))
+        for role in POLICY_ROLES:
+            for kind in kinds:
+                for perm in perms:
+                    allowed, line = gate._explain_role(role, kind, perm, ctx)
+                    expected_allowed, expected_line = gate.enforcer.enforce_ex(role, kind, perm, ctx)
+                    assert allowed == expected_allowed, (role, kind, perm)
+                    if line or expected_line:
+                        assert line and line[-1] == (expected_line[-1] if expected_line else line[-1])
+                        assert tuple(line) in {tuple(r) for r in gate.rules()}

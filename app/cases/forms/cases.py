@@ -6,63 +6,31 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from app.cases.forms import MAX_SHORT_TEXT, MAX_TEXT, choices
+from app.cases.forms import (
+    MAX_SHORT_TEXT,
+    MAX_TEXT,
+    TOO_LONG,
+    blank_to_none,
+    choices,
+    not_in_future,
+    optional_id,
+)
 from app.cases.identity import InvalidPersonalNumber, luhn_valid, normalise_personal_number
 from app.cases.labels import OUTCOME_LABELS, PHASE_LABELS, PROTECTED_IDENTITY_LABELS, REFERRAL_SOURCE_LABELS
 from app.cases.models import PHASE_TRANSITIONS, CasePhase, ProtectedIdentity, today_local
+from app.forms import LocalDateField
 
-_TOO_LONG = _l("Högst %(max)d tecken.")
-#: Dates outside these years are typing mistakes (and cannot be compared safely).
-FIRST_YEAR, LAST_YEAR = 1900, 2199
 #: The empty first choice of a select ("" is coerced to None).
 ANY = ("", _l("Alla"))
 
 
-def _blank_to_none(value):
-    if isinstance(value, str):
-        value = value.strip()
-    return value or None
-
-
-def _optional_int(value):
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # never a choice: validate_choice refuses it
-
-
 def _text(label, max_len: int = MAX_SHORT_TEXT, required: str | None = None, field=StringField, extra=(), **kwargs):
     validators = [DataRequired(required)] if required else [Optional()]
-    return field(label, filters=[_blank_to_none],
-                 validators=[*validators, Length(max=max_len, message=_TOO_LONG), *extra], **kwargs)
-
-
-class SwedishDateField(DateField):
-    """A date (ÅÅÅÅ-MM-DD) with a clear message when it does not parse or lies outside sensible years."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(str(_l("Ange ett datum som ÅÅÅÅ-MM-DD."))) from exc
-
-    def pre_validate(self, form):
-        if isinstance(self.data, date) and not FIRST_YEAR <= self.data.year <= LAST_YEAR:
-            raise ValidationError(_l("Ange ett datum mellan år %(first)d och %(last)d.", first=FIRST_YEAR,
-                                     last=LAST_YEAR))
-
-
-def not_in_future(message):
-    def check(form, field):
-        if field.data and field.data > today_local():
-            raise ValidationError(message)
-
-    return check
+    return field(label, filters=[blank_to_none],
+                 validators=[*validators, Length(max=max_len, message=TOO_LONG), *extra], **kwargs)
 
 
 def personal_number_error(value: str) -> str | None:
@@ -103,13 +71,13 @@ class CaseFilterForm(_GetForm):
     """Filters of the case list (GET: nothing changes, no CSRF token)."""
 
     code = StringField(
-        _l("Ärendekod"), filters=[_blank_to_none, lambda v: v.upper() if v else v],
-        validators=[Optional(), Length(max=20, message=_TOO_LONG),
+        _l("Ärendekod"), filters=[blank_to_none, lambda v: v.upper() if v else v],
+        validators=[Optional(), Length(max=20, message=TOO_LONG),
                     Regexp(r"^[A-Z0-9-]+$", message=_l("En ärendekod har bara bokstäver, siffror och bindestreck."))],
     )
     phase = SelectField(_l("Fas"), choices=[ANY, *choices(PHASE_LABELS)], default="")
-    coordinator = SelectField(_l("Samordnare"), coerce=_optional_int, default=None)
-    agency = SelectField(_l("Myndighet i teamet"), coerce=_optional_int, default=None)
+    coordinator = SelectField(_l("Samordnare"), coerce=optional_id, default=None)
+    agency = SelectField(_l("Myndighet i teamet"), coerce=optional_id, default=None)
     due = SelectField(
         _l("Att göra"),
         choices=[ANY, ("overdue", _l("Försenade planpunkter")), ("reassessment", _l("Ny hotbildsbedömning behövs"))],
@@ -129,8 +97,8 @@ class FindParticipantForm(FlaskForm):
     """Find a participant by exact personal identity number (POST: the number never enters a URL)."""
 
     personal_number = StringField(
-        _l("Personnummer"), filters=[_blank_to_none],
-        validators=[DataRequired(_l("Ange ett personnummer.")), Length(max=20, message=_TOO_LONG),
+        _l("Personnummer"), filters=[blank_to_none],
+        validators=[DataRequired(_l("Ange ett personnummer.")), Length(max=20, message=TOO_LONG),
                     _valid_personal_number],
     )
 
@@ -141,7 +109,7 @@ class ParticipantFieldsForm(FlaskForm):
     first_name = _text(_l("Förnamn"), 100, required=_l("Ange förnamn."))
     last_name = _text(_l("Efternamn"), 100, required=_l("Ange efternamn."))
     personal_number = _text(_l("Personnummer eller samordningsnummer"), 20)
-    date_of_birth = SwedishDateField(
+    date_of_birth = LocalDateField(
         _l("Födelsedatum"), validators=[Optional(), not_in_future(_l("Födelsedatumet kan inte ligga i framtiden."))])
     phone = _text(_l("Telefon"), 40)
     email = _text(_l("E-post"), 254, field=EmailField, extra=[Email(_l("Ogiltig e-postadress."))])
@@ -187,7 +155,7 @@ class ReferralForm(ParticipantFieldsForm):
     """A new referral (aktualisering): the person and where the referral came from."""
 
     referral_source = SelectField(_l("Aktualiserad av"), choices=choices(REFERRAL_SOURCE_LABELS))
-    referred_on = SwedishDateField(
+    referred_on = LocalDateField(
         _l("Datum för aktualisering"), default=today_local,
         validators=[DataRequired(_l("Ange datum för aktualiseringen.")),
                     not_in_future(_l("Datumet för aktualiseringen kan inte ligga i framtiden."))])
@@ -242,9 +210,9 @@ class PhaseForm(FlaskForm):
 class TeamMemberForm(FlaskForm):
     """Add an agency, optionally with a named officer of it, to the case team."""
 
-    agency_id = SelectField(_l("Myndighet"), coerce=_optional_int,
+    agency_id = SelectField(_l("Myndighet"), coerce=optional_id,
                             validators=[DataRequired(_l("Välj en myndighet."))])
-    officer_id = SelectField(_l("Namngiven handläggare (valfritt)"), coerce=_optional_int, default=None)
+    officer_id = SelectField(_l("Namngiven handläggare (valfritt)"), coerce=optional_id, default=None)
 
     def __init__(self, *args, agencies=(), officers=(), **kwargs):
         super().__init__(*args, **kwargs)

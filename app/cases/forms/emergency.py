@@ -8,6 +8,7 @@ from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.cases.emergency import MAX_REASON, MAX_REVIEW_NOTE, MIN_REASON
+from app.cases.forms import TOO_LONG
 
 
 class EmergencyForm(FlaskForm):
@@ -29,6 +30,6 @@ class EmergencyReviewForm(FlaskForm):
         _l("Granskningskommentar"),
         validators=[
             DataRequired(_l("Skriv en kommentar till granskningen.")),
-            Length(max=MAX_REVIEW_NOTE, message=_l("Högst %(max)d tecken.")),
+            Length(max=MAX_REVIEW_NOTE, message=TOO_LONG),
         ],
     )

@@ -4,66 +4,69 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import Form, FormField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.admin.forms import MultiCheckboxField
-from app.cases.forms import MAX_SHORT_TEXT, MAX_TEXT, NotBefore, choices
+from app.cases.forms import (
+    MAX_SHORT_TEXT,
+    MAX_TEXT,
+    TOO_LONG,
+    NotBefore,
+    choices,
+    optional_id,
+    select_field,
+)
 from app.cases.labels import (CONSENT_KIND_LABELS, CONSENT_METHOD_LABELS, PLAN_AREA_LABELS, PLAN_PART_LABELS,
                               THREAT_LEVEL_LABELS)
 from app.cases.models import today_local
 from app.cases.records import MAX_DECISIONS
+from app.forms import LocalDateField
 
 BLANK = [("", "–")]
 
 
-def optional_int(value):
-    """Coerce a select value to int; the empty choice becomes None."""
-    if value in (None, ""):
-        return None
-    return int(value)
-
-
 def _date(label, message, **kwargs):
-    return DateField(label, validators=[DataRequired(message)], **kwargs)
+    return LocalDateField(label, validators=[DataRequired(message)], **kwargs)
 
 
 class ConsentForm(FlaskForm):
-    agency_id = SelectField(_l("Mottagande myndighet"), coerce=int, validate_choice=True)
+    agency_id = select_field(_l("Mottagande myndighet"), coerce=optional_id)
     kinds = MultiCheckboxField(_l("Uppgifter som samtycket gäller"), choices=choices(CONSENT_KIND_LABELS),
                                validators=[DataRequired(_l("Välj minst ett slag av uppgifter."))])
     given_on = _date(_l("Lämnat den"), _l("Ange när samtycket lämnades."), default=today_local)
-    valid_until = DateField(_l("Giltigt till och med"), validators=[
+    valid_until = LocalDateField(_l("Giltigt till och med"), validators=[
         DataRequired(_l("Ange hur länge samtycket gäller.")),
         NotBefore("given_on", _l("Giltighetstiden kan inte sluta före det datum samtycket lämnades.")),
     ])
-    method = SelectField(_l("Hur samtycket lämnades"), choices=choices(CONSENT_METHOD_LABELS))
+    method = select_field(_l("Hur samtycket lämnades"), choices=choices(CONSENT_METHOD_LABELS))
     documentation = TextAreaField(_l("Dokumentation (var och hur samtycket är dokumenterat)"),
-                                  validators=[Optional(), Length(max=MAX_SHORT_TEXT)])
+                                  validators=[Optional(), Length(max=MAX_SHORT_TEXT, message=TOO_LONG)])
 
 
 class AssessmentForm(FlaskForm):
     assessed_on = _date(_l("Bedömningsdatum"), _l("Ange bedömningsdatum."), default=today_local)
-    agency_id = SelectField(_l("Bedömande myndighet"), coerce=int, validate_choice=True)
-    level = SelectField(_l("Hotnivå"), choices=choices(THREAT_LEVEL_LABELS))
+    agency_id = select_field(_l("Bedömande myndighet"), coerce=optional_id)
+    level = select_field(_l("Hotnivå"), choices=choices(THREAT_LEVEL_LABELS))
     narrative = TextAreaField(_l("Hotbild och riskbedömning"),
-                              validators=[DataRequired(_l("Beskriv hotbilden.")), Length(max=MAX_TEXT)])
+                              validators=[DataRequired(_l("Beskriv hotbilden.")),
+                                          Length(max=MAX_TEXT, message=TOO_LONG)])
     next_review_on = _date(_l("Nästa omprövning"), _l("Ange datum för nästa omprövning."))
 
 
 class NoteForm(FlaskForm):
     text = TextAreaField(_l("Ny journalanteckning"),
-                         validators=[DataRequired(_l("Skriv anteckningen.")), Length(max=MAX_TEXT)])
+                         validators=[DataRequired(_l("Skriv anteckningen.")), Length(max=MAX_TEXT, message=TOO_LONG)])
 
 
 class DecisionForm(Form):
     """One decision of a meeting; a row left completely blank is ignored, a partly filled one is an error."""
 
-    part = SelectField(_l("Del av planen"), choices=BLANK + choices(PLAN_PART_LABELS), default="")
-    area = SelectField(_l("Område"), choices=BLANK + choices(PLAN_AREA_LABELS), default="")
-    goal = StringField(_l("Beslut/mål"), validators=[Length(max=MAX_SHORT_TEXT)])
-    responsible_agency_id = SelectField(_l("Ansvarig myndighet"), coerce=optional_int, validate_choice=True)
-    due_on = DateField(_l("Klart senast"), validators=[Optional()])
+    part = select_field(_l("Del av planen"), choices=BLANK + choices(PLAN_PART_LABELS), default="")
+    area = select_field(_l("Område"), choices=BLANK + choices(PLAN_AREA_LABELS), default="")
+    goal = StringField(_l("Beslut/mål"), validators=[Length(max=MAX_SHORT_TEXT, message=TOO_LONG)])
+    responsible_agency_id = select_field(_l("Ansvarig myndighet"), coerce=optional_id)
+    due_on = LocalDateField(_l("Klart senast"), validators=[Optional()])
 
     def is_blank(self) -> bool:
         return not any(field.raw_data and str(field.raw_data[0]).strip() for field in self)
@@ -91,7 +94,8 @@ class MeetingForm(FlaskForm):
     agency_ids = MultiCheckboxField(_l("Deltagande myndigheter"), coerce=int,
                                     validators=[DataRequired(_l("Välj minst en myndighet som deltog."))])
     minutes = TextAreaField(_l("Mötesanteckningar"),
-                            validators=[DataRequired(_l("Skriv mötesanteckningar.")), Length(max=MAX_TEXT)])
+                            validators=[DataRequired(_l("Skriv mötesanteckningar.")),
+                                        Length(max=MAX_TEXT, message=TOO_LONG)])
 
     @property
     def decisions(self) -> list[DecisionForm]:

@@ -4,6 +4,7 @@
 - ``records``: consents, threat assessments, case notes, case meetings.
 - ``plan``: plan items, follow-ups, plan versions and the plan PDF.
 - ``emergency``: emergency access (break the glass) and its review.
+- ``incidents``: incident reports linked to the case (never shown on the weekly overview).
 
 Every route declares its permission with @requires, then loads its case with
 app.cases.access.load_case(code, permission) and writes its audit event with
@@ -12,7 +13,10 @@ app.cases.access.audited_page before rendering.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, render_template, request
+
+from app.db import db
+from app.security.crypto.errors import KeyDestroyedError
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -30,4 +34,11 @@ def form_status(form) -> int:
     return 400 if form.errors else 200
 
 
-from app.cases.views import cases, emergency, plan, records  # noqa: E402,F401
+@bp.errorhandler(KeyDestroyedError)
+def erased(exc):
+    """A record of an erased participant (data key destroyed): say so with 410 instead of failing; nothing is saved."""
+    db.session.rollback()
+    return render_template("cases/erased.html"), 410
+
+
+from app.cases.views import cases, emergency, incidents, plan, records  # noqa: E402,F401

@@ -12,8 +12,7 @@ from flask_login import current_user
 
 from app.admin.forms import DestructiveConfirmForm
 from app.admin.models import Agency
-from app.admin.service import agency_choices
-from app.cases import service
+from app.cases import queries, service
 from app.cases.access import (
     ReadLog,
     audited_page,
@@ -76,6 +75,7 @@ CASE_TABS = (
     CaseTab("cases.assessments", _l("Hotbild"), fieldset="case.threat"),
     CaseTab("cases.notes", _l("Journal"), fieldset="case.notes"),
     CaseTab("cases.meetings", _l("Möten"), fieldset="case.meetings"),
+    CaseTab("cases.incidents", _l("Händelser")),
     CaseTab("cases.history", _l("Historik")),
 )
 
@@ -108,7 +108,7 @@ def _page(action: str, case: Case, sets, template: str, status: int = 200,
 
 
 def _filter_form() -> CaseFilterForm:
-    return CaseFilterForm(request.args, coordinators=service.coordinator_choices(), agencies=agency_choices())
+    return CaseFilterForm(request.args, coordinators=queries.coordinator_choices(), agencies=queries.agency_choices())
 
 
 @bp.get("/")
@@ -120,15 +120,15 @@ def index():
         return render_template("cases/list.html", form=form, pagination=None, rows=[], overdue={}, sort="",
                                find_form=FindParticipantForm(), labels=LABELS), 400
     sort = request.args.get("sort", "")
-    if sort.lstrip("-") not in service.CASE_SORTS:
+    if sort.lstrip("-") not in queries.CASE_SORTS:
         sort = "-referred"
-    filters = service.CaseFilters(code=form.code.data, phase=CasePhase(form.phase.data) if form.phase.data else None,
+    filters = queries.CaseFilters(code=form.code.data, phase=CasePhase(form.phase.data) if form.phase.data else None,
                                   coordinator_id=form.coordinator.data, agency_id=form.agency.data,
                                   due=form.due.data or None)
-    pagination = service.search_cases(visible_cases_query(current_user), current_user, filters, sort,
+    pagination = queries.search_cases(visible_cases_query(current_user), current_user, filters, sort,
                                       page_arg(), per_page())
     rows = visible_cases(pagination.items)
-    overdue = service.overdue_counts(rows, current_user)
+    overdue = queries.overdue_counts(rows, current_user)
     detail = {"filters": ",".join(form.used())} if form.used() else None
     return audited_page("case.list", None, (), lambda: render_template(
         "cases/list.html", form=form, pagination=pagination, rows=rows, overdue=overdue, sort=sort,
@@ -218,7 +218,7 @@ def reopen(code: str):
 @requires(Permission.CASE_VIEW)
 def detail(code: str):
     """The case page: what this user may see of the person, team, consents, threat, plan, notes."""
-    case = service.load_case_page(load_case(code, Permission.CASE_VIEW))
+    case = queries.load_case_page(load_case(code, Permission.CASE_VIEW))
     log = ReadLog()
     person = redact(case.participant)
     log.add(person)
@@ -238,7 +238,7 @@ def detail(code: str):
     log.add(items)
     notes = None
     if readable(case, "case.notes"):
-        notes = [redact(note) for note in service.latest_notes(case)]
+        notes = [redact(note) for note in queries.latest_notes(case)]
         log.add(notes)
     emergencies = None
     if can(Permission.CASE_MANAGE, case):
@@ -280,7 +280,7 @@ def _team_page(case: Case, form: TeamMemberForm, status: int, remove_form=None):
 
 
 def _team_form() -> TeamMemberForm:
-    return TeamMemberForm(agencies=agency_choices(), officers=service.officer_choices())
+    return TeamMemberForm(agencies=queries.agency_choices(), officers=queries.officer_choices())
 
 
 @bp.route("/<code>/team", methods=["GET", "POST"])
@@ -302,7 +302,7 @@ def team(code: str):
     return _team_page(case, form, form_status(form))
 
 
-@bp.post("/<code>/team/<int:member_id>/remove")
+@bp.post("/<code>/team/<int(max=2147483647):member_id>/remove")
 @requires(Permission.CASE_MANAGE)
 def team_remove(code: str, member_id: int):
     """Take an agency (or named officer) off the team, after confirmation; kept in the history."""
@@ -354,4 +354,4 @@ def history(code: str):
     """Phase and team changes: when, what and by whom."""
     case = load_case(code, Permission.CASE_VIEW)
     return _page("case.history.view", case, (), "cases/history.html", permission=Permission.CASE_VIEW,
-                 entries=service.case_history(case))
+                 entries=queries.case_history(case))

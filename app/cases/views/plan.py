@@ -8,6 +8,8 @@ from flask_login import current_user
 
 from app.audit.pdf import render_pdf
 from app.cases import plan as service
+from app.cases.plan_pages import item_page, plan_page
+from app.cases.queries import agency_choices, officer_choices
 from app.cases.access import audited_page, load_case, load_in_case
 from app.cases.forms.plan import ApproveForm, FollowUpForm, PlanItemEditForm, PlanItemForm, PlanStatusForm
 from app.cases.models import Case, PlanItem
@@ -38,7 +40,7 @@ def _fail(form, exc: CaseError) -> int:
 def plan(code: str):
     """The individual plan, protection and support parts, as far as this user may see it."""
     case = load_case(code, Permission.CASE_VIEW)
-    page = service.plan_page(case)
+    page = plan_page(case)
     return audited_page("plan.view", case, page.sets,
                         lambda: render_template("cases/plan/plan.html", case=case, plan=page),
                         permission=Permission.CASE_VIEW)
@@ -50,7 +52,7 @@ def plan(code: str):
 def plan_pdf(code: str):
     """The plan as PDF for a meeting: the same data and redaction as the plan page, for the person exporting."""
     case = load_case(code, Permission.CASE_EXPORT)
-    page = service.plan_page(case, with_identity=True)
+    page = plan_page(case, with_identity=True)
     page.generated_at = utcnow()
 
     def pdf_response():
@@ -78,8 +80,8 @@ def _item_form(form_cls, case: Case, item: PlanItem | None = None, from_request:
             "start_on": item.start_on, "due_on": item.due_on, "status": item.status.value, "version": item.version,
         })
     agency_ids = case.team_agency_ids | ({item.responsible_agency_id} if item else set())
-    form.set_choices(service.agency_choices(include=item.responsible_agency_id if item else None),
-                     service.officer_choices(agency_ids, include=item.officer_id if item else None))
+    form.set_choices(agency_choices(include=item.responsible_agency_id if item else None),
+                     officer_choices(agency_ids, include=item.officer_id if item else None))
     return form
 
 
@@ -118,7 +120,7 @@ def plan_item_new(code: str):
 
 
 def _item_page(case: Case, item: PlanItem, form, followup, status: int):
-    data, sets = service.item_page(item)
+    data, sets = item_page(item)
     return audited_page(
         "plan.view", case, sets,
         lambda: (render_template("cases/plan/item.html", case=case, item=data, form=form, followup=followup,

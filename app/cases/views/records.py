@@ -14,8 +14,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.admin.forms import DestructiveConfirmForm
-from app.admin.service import agency_choices
 from app.cases import records
+from app.cases.queries import agency_choices
 from app.cases.access import ReadLog, audited_page, load_case, load_in_case, readable, redact, visible_plan_items
 from app.cases.forms.records import AssessmentForm, ConsentForm, MeetingForm, NoteForm
 from app.cases.labels import (CONSENT_KIND_LABELS, CONSENT_METHOD_LABELS, PLAN_AREA_LABELS, PLAN_PART_LABELS,
@@ -63,6 +63,23 @@ def _page(action: str, case, log: ReadLog, template: str, form=None, permission=
                         permission=permission)
 
 
+def _submit(form, write) -> bool:
+    """True once a valid posted form is written by ``write``; a service refusal goes onto the form instead."""
+    if form is None or not form.validate_on_submit():
+        return False
+    try:
+        write()
+    except CaseError as exc:
+        form.form_errors.append(str(exc))
+        return False
+    return True
+
+
+def _saved(message, endpoint: str, case):
+    flash(message, "success")
+    return redirect(url_for(endpoint, code=case.code))
+
+
 def _team_choices(case) -> list[tuple[int, str]]:
     return [(agency.id, agency.name) for agency in records.team_agencies(case)]
 
@@ -79,17 +96,10 @@ def consents(code: str):
         _authorize_write(case, "case.consent")
     form = ConsentForm()
     form.agency_id.choices = _team_choices(case)
-    if form.validate_on_submit():
-        try:
-            records.record_consent(case, current_user, agency=records.active_agency(form.agency_id.data),
-                                   kinds=form.kinds.data, given_on=form.given_on.data,
-                                   valid_until=form.valid_until.data, method=form.method.data,
-                                   documentation=form.documentation.data)
-        except CaseError as exc:
-            form.form_errors.append(str(exc))
-        else:
-            flash(_("Samtycket är registrerat."), "success")
-            return redirect(url_for("cases.consents", code=case.code))
+    if _submit(form, lambda: records.record_consent(
+            case, current_user, agency=form.agency_id.data, kinds=form.kinds.data, given_on=form.given_on.data,
+            valid_until=form.valid_until.data, method=form.method.data, documentation=form.documentation.data)):
+        return _saved(_("Samtycket är registrerat."), "cases.consents", case)
     rows = [(redact(consent), records.consent_status(consent)) for consent in reversed(case.consents)]
     log = ReadLog()
     log.add(shown for shown, _status in rows)
@@ -133,16 +143,10 @@ def assessments(code: str):
     form = _manage_form(case, "case.threat", AssessmentForm)
     if form is not None:
         form.agency_id.choices = agency_choices()
-    if form is not None and form.validate_on_submit():
-        try:
-            records.record_assessment(case, current_user, assessed_on=form.assessed_on.data,
-                                      agency=records.active_agency(form.agency_id.data), level=form.level.data,
-                                      narrative=form.narrative.data, next_review_on=form.next_review_on.data)
-        except CaseError as exc:
-            form.form_errors.append(str(exc))
-        else:
-            flash(_("Bedömningen är registrerad."), "success")
-            return redirect(url_for("cases.assessments", code=case.code))
+    if _submit(form, lambda: records.record_assessment(
+            case, current_user, assessed_on=form.assessed_on.data, agency=form.agency_id.data, level=form.level.data,
+            narrative=form.narrative.data, next_review_on=form.next_review_on.data)):
+        return _saved(_("Bedömningen är registrerad."), "cases.assessments", case)
     shown = [row for row in map(redact, case.assessments) if "case.threat" in row.sets]
     log = ReadLog()
     log.add(shown)
@@ -162,14 +166,8 @@ def notes(code: str):
     case = load_case(code, Permission.CASE_VIEW)
     _require_readable(case, "case.notes")
     form = _manage_form(case, "case.notes", NoteForm)
-    if form is not None and form.validate_on_submit():
-        try:
-            records.write_note(case, current_user, form.text.data)
-        except CaseError as exc:
-            form.form_errors.append(str(exc))
-        else:
-            flash(_("Anteckningen är sparad."), "success")
-            return redirect(url_for("cases.notes", code=case.code))
+    if _submit(form, lambda: records.write_note(case, current_user, form.text.data)):
+        return _saved(_("Anteckningen är sparad."), "cases.notes", case)
     pagination = records.notes_page(case, page_arg(), per_page())
     shown = [redact(note) for note in pagination.items]
     log = ReadLog()
@@ -189,9 +187,8 @@ def meetings(code: str):
     form = _manage_form(case, "case.meetings", MeetingForm)
     if form is not None:
         form.set_agency_choices(agency_choices())
-    if form is not None and form.validate_on_submit() and _record_meeting(case, form):
-        flash(_("Mötet är registrerat."), "success")
-        return redirect(url_for("cases.meetings", code=case.code))
+    if _submit(form, lambda: _record_meeting(case, form)):
+        return _saved(_("Mötet är registrerat."), "cases.meetings", case)
     shown = [redact(meeting) for meeting in case.meetings]
     items = visible_plan_items(case)
     log = ReadLog()
@@ -206,19 +203,12 @@ def meetings(code: str):
                  agencies=agencies, part_labels=PLAN_PART_LABELS, area_labels=PLAN_AREA_LABELS)
 
 
-def _record_meeting(case, form: MeetingForm) -> bool:
-    """Call the service with the form's data; a refusal goes onto the form (or the row it concerns)."""
+def _record_meeting(case, form: MeetingForm) -> None:
+    """Call the service with the form's data; a refused decision is also shown on the row it concerns."""
     filled = form.filled_decisions()
-    rows = [row for row, _decision in filled]
     try:
-        records.record_meeting(case, current_user, held_on=form.held_on.data,
-                               agencies=[records.active_agency(a) for a in form.agency_ids.data],
+        records.record_meeting(case, current_user, held_on=form.held_on.data, agencies=form.agency_ids.data,
                                minutes=form.minutes.data, decisions=[decision for _row, decision in filled])
     except records.DecisionError as exc:
-        form.decisions[rows[exc.row]].form_errors.append(str(exc))
-        form.form_errors.append(_("Ett beslut kunde inte sparas. Rätta raden och försök igen."))
-        return False
-    except CaseError as exc:
-        form.form_errors.append(str(exc))
-        return False
-    return True
+        form.decisions[filled[exc.row][0]].form_errors.append(str(exc))
+        raise CaseError(_("Ett beslut kunde inte sparas. Rätta raden och försök igen.")) from None

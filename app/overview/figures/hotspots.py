@@ -40,10 +40,22 @@ def tail_probability(count: int, baseline: float) -> float:
 
 def check_cell(count: int, history: list[int] | tuple[int, ...], weeks: int = BASELINE_WEEKS) -> HotspotTest:
     """Apply the rule to one cell: ``history`` holds its counts in the previous weeks (missing weeks are zero)."""
-    baseline = max(sum(history) / weeks, FLOOR)
-    p_value = tail_probability(count, baseline)
-    return HotspotTest(count=count, baseline=baseline, p_value=p_value,
-                       flagged=count >= MIN_COUNT and p_value < ALPHA)
+    return check_cells([(count, sum(history))], weeks)[0]
+
+
+def check_cells(cells: list[tuple[int, int]], weeks: int = BASELINE_WEEKS) -> list[HotspotTest]:
+    """The rule for many cells at once: ``cells`` = [(count this week, total of the previous weeks)].
+
+    The tail probabilities are computed in one vectorised scipy call (one call per
+    cell cost about 50 µs each, 8 ms for a week of 160 cells).
+    """
+    from scipy.stats import poisson
+
+    baselines = [max(total / weeks, FLOOR) for _, total in cells]
+    counts = [count for count, _ in cells]
+    p_values = poisson.sf([max(c - 1, -1) for c in counts], baselines) if cells else []
+    return [HotspotTest(count=c, baseline=b, p_value=float(p), flagged=c >= MIN_COUNT and float(p) < ALPHA)
+            for c, b, p in zip(counts, baselines, p_values)]
 
 
 def rule() -> dict:

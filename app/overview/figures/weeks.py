@@ -49,7 +49,3 @@ def current_week(now: datetime | None = None) -> tuple[int, int]:
     iso = (now or datetime.now(STOCKHOLM)).astimezone(STOCKHOLM).date().isocalendar()
     return iso[0], iso[1]
 
-
-def today_local() -> date:
-    """Today's date in Stockholm."""
-    return datetime.now(STOCKHOLM).date()

@@ -77,7 +77,9 @@ def receive_incidents(items: list, organisation_id: int) -> tuple[int, dict]:
         if incident is not None and incident.external_id in seen:
             errors.append(("external_id", "duplicate_in_batch"))
         if errors:
-            sender_id = item.get("id") if isinstance(item.get("id"), (str, int)) else None
+            sender_id = item.get("id")
+            if isinstance(sender_id, bool) or not isinstance(sender_id, (str, int)):
+                sender_id = None
             problems.append({"index": index, "id": sender_id, "errors": [_item_error(n, c) for n, c in errors]})
             continue
         seen.add(incident.external_id)

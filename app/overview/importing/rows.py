@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
@@ -77,8 +77,13 @@ SETTING_ALIASES = {
 
 
 def _key(text: str) -> str:
-    text = re.sub(r"\s*/\s*", "/", text.strip().casefold())
-    return re.sub(r"\s+", " ", text)
+    """Case- and whitespace-insensitive form of a name ("Våld / bråk" == "våld/bråk")."""
+    text = " ".join(text.casefold().split())
+    return _SLASH.sub("/", text) if "/" in text else text
+
+
+_SLASH = re.compile(r"\s*/\s*")
+_lookup_key = lru_cache(maxsize=4096)(_key)
 
 
 class Lookup:
@@ -99,10 +104,10 @@ class Lookup:
             self.categories[_key(code)] = (cat_id, code)
 
     def area(self, text: str) -> tuple[int, str] | None:
-        return self.areas.get(_key(text))
+        return self.areas.get(_lookup_key(text))
 
     def category(self, text: str) -> tuple[int, str] | None:
-        return self.categories.get(_key(text))
+        return self.categories.get(_lookup_key(text))
 
 
 @dataclass
@@ -199,7 +204,7 @@ def parse_setting(value) -> Setting | None:
         return value
     if not isinstance(value, str):
         return None
-    return SETTING_ALIASES.get(_key(value))
+    return SETTING_ALIASES.get(_lookup_key(value))
 
 
 def _text(value, limit: int, errors: list, name: str) -> str | None:

@@ -21,6 +21,8 @@ from app.overview.service import ReportError
 from app.security import audit
 from app.security.crypto.service import destroy_data_key
 
+#: Rows one file may hold (a 50 MB upload holds about 300,000 short rows).
+DEFAULT_MAX_ROWS = 200_000
 #: Invalid-row problems kept for the preview (one entry per problem); more are counted, not listed.
 MAX_LISTED_ERRORS = 200_000
 
@@ -46,6 +48,9 @@ def create_import(raw: bytes, *, filename: str | None, organisation_id: int, use
     text, encoding = decode(raw)
     if "\x00" in text:
         raise ReportError(str(_l("Filen verkar inte vara en textfil (CSV).")))
+    most = current_app.config.get("LOTS_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)
+    if text.count("\n") > most + 1:
+        raise ReportError(str(_l("Filen har fler än %(most)s rader. Dela upp den i flera filer.", most=most)))
     layout = read_layout(text)
     layout.encoding = encoding
     result = analyse(text, layout, organisation_id, utcnow(), lookup=Lookup())
@@ -69,7 +74,7 @@ def create_import(raw: bytes, *, filename: str | None, organisation_id: int, use
     }
     job = ImportJob(
         organisation_id=organisation_id, user_id=user.id, status=ImportStatus.PREVIEW, file_hash=file_hash,
-        filename=os.path.basename(filename or "")[:200] or None, mapping=json.dumps(mapping),
+        filename=os.path.basename((filename or "").replace("\\", "/"))[:200] or None, mapping=json.dumps(mapping),
         total_rows=result.total, invalid=result.invalid_rows, duplicates=result.duplicates,
     )
     job.content = text

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Select, false, or_, select, true
+from sqlalchemy import Select, false, func, or_, select, true
 
 from app.db import db
-from app.overview.models import IncidentReport, ReportSource, ReportStatus
+from app.overview.models import Area, Category, IncidentReport, ReportSource, ReportStatus
 from app.overview.reporting.review import parse_report_id
 from app.security.authz import gate
 from app.security.permissions import Permission
@@ -24,8 +25,8 @@ REVIEW_SORTS = {
     "occurred": IncidentReport.occurred_at, "-occurred": IncidentReport.occurred_at.desc(),
     "filed": IncidentReport.created_at, "-filed": IncidentReport.created_at.desc(),
     "status": IncidentReport.status, "-status": IncidentReport.status.desc(),
-    "area": IncidentReport.area_id, "-area": IncidentReport.area_id.desc(),
-    "category": IncidentReport.category_id, "-category": IncidentReport.category_id.desc(),
+    "area": Area.name, "-area": Area.name.desc(),
+    "category": Category.sort_order, "-category": Category.sort_order.desc(),
 }
 DEFAULT_SORT = "-occurred"
 _WEEK = re.compile(r"(\d{4})-?W?(\d{1,2})")
@@ -40,8 +41,6 @@ def parse_week(value: str | None) -> tuple[int, int] | None:
     if not match:
         raise ValueError(value)
     year, week = int(match.group(1)), int(match.group(2))
-    from datetime import date
-
     last = date(year, 12, 28).isocalendar().week
     if not 2000 <= year <= 2199 or not 1 <= week <= last:
         raise ValueError(value)
@@ -121,10 +120,41 @@ def review_query(user: Any, filters: ReportFilter) -> Select:
     if filters.q:
         escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(IncidentReport.place.ilike(f"%{escaped}%", escape="\\"))
-    return stmt.order_by(REVIEW_SORTS.get(filters.sort, REVIEW_SORTS[DEFAULT_SORT]), IncidentReport.id)
+    sort = filters.sort if filters.sort in REVIEW_SORTS else DEFAULT_SORT
+    if sort.lstrip("-") == "area":
+        stmt = stmt.join(Area, Area.id == IncidentReport.area_id)
+    elif sort.lstrip("-") == "category":
+        stmt = stmt.join(Category, Category.id == IncidentReport.category_id)
+    return stmt.order_by(REVIEW_SORTS[sort], IncidentReport.occurred_at.desc(), IncidentReport.id)
+
+
+def count_waiting(user: Any) -> int:
+    """How many reports the user may read are waiting for review."""
+    stmt = readable_reports_query(user).where(IncidentReport.status == ReportStatus.NEW)
+    return db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
 def visible(reports, user: Any) -> list[IncidentReport]:
     """Defence in depth: the gate's object-level answer for every row a list query returned."""
     decide = gate().decide
     return [report for report in reports if decide(user, Permission.REPORT_READ, report)]
+
+
+def next_new_report(user: Any, after: IncidentReport) -> IncidentReport | None:
+    """The next report waiting for review, in the review list's default order (newest incident first)."""
+    stmt = (readable_reports_query(user)
+            .where(IncidentReport.status == ReportStatus.NEW, IncidentReport.id != after.id)
+            .order_by(IncidentReport.occurred_at.desc(), IncidentReport.id).limit(1))
+    found = db.session.scalars(stmt).first()
+    return found if found is not None and gate().decide(user, Permission.REPORT_READ, found) else None
+
+
+def possible_duplicates(user: Any, report: IncidentReport, limit: int = 5) -> list[IncidentReport]:
+    """Reports of the same area and category within a day of this one (candidates for "duplicate of")."""
+    window = timedelta(hours=24)
+    stmt = (readable_reports_query(user)
+            .where(IncidentReport.area_id == report.area_id, IncidentReport.category_id == report.category_id,
+                   IncidentReport.id != report.id, IncidentReport.status != ReportStatus.DUPLICATE,
+                   IncidentReport.occurred_at.between(report.occurred_at - window, report.occurred_at + window))
+            .order_by(IncidentReport.occurred_at).limit(limit))
+    return visible(db.session.scalars(stmt), user)

@@ -30,7 +30,7 @@ def form_status(form) -> int:
 
 def register(app) -> None:
     from app.overview import models  # noqa: F401
-    from app.overview.views import api, imports, reports, taxonomy, week  # noqa: F401
+    from app.overview.views import api, imports, reports, taxonomy, tokens, week  # noqa: F401
 
     for bp in (reports_bp, overview_bp, api_bp, taxonomy_bp):
         app.register_blueprint(bp)

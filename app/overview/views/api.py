@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app, jsonify, request
+from flask import current_app, g, jsonify, request
 
 from app.extensions import csrf
 from app.overview.api_auth import api_error, api_requires, record_call
@@ -28,8 +28,6 @@ def _problem(problem: ApiProblem):
 @api_requires(Permission.API_INCIDENTS_WRITE, scope="incidents:write")
 def incidents_create():
     """Receive one incident or a batch for the token's organisation (all or nothing; idempotent by id)."""
-    from flask import g
-
     principal = g.api_principal
     limit = current_app.config.get("LOTS_API_MAX_BODY", DEFAULT_MAX_BODY)
     try:
@@ -39,7 +37,8 @@ def incidents_create():
         if request.mimetype != "application/json":
             raise ApiProblem(400, "wrong_content_type", "Send the body as application/json.",
                              "Skicka innehållet som application/json.")
-        body = request.stream.read(limit + 1)
+        # Bounded by content_length above, or by MAX_CONTENT_LENGTH for a chunked body.
+        body = request.get_data(cache=True)
         if len(body) > limit:
             raise ApiProblem(413, "body_too_large", f"The request body may be at most {limit} bytes.",
                              f"Anropet får vara högst {limit} byte.", max_bytes=limit)

@@ -14,8 +14,9 @@ from app.overview import reporting, taxonomy
 from app.overview.forms_reports import CorrectForm, ReportFilterForm, ReportForm, ReviewForm, as_local
 from app.overview.models import IncidentReport, ReportStatus
 from app.overview.reporting import labels
-from app.overview.reporting.queries import (ReportFilter, load_report, own_reports_query, parse_week, review_query,
-                                            statuses_readable, visible)
+from app.overview.reporting.queries import (ReportFilter, count_waiting, load_report, next_new_report, own_reports_query,
+                                            parse_week, possible_duplicates, review_query, statuses_readable,
+                                            visible)
 from app.overview.service import ReportError
 from app.overview.views import form_status, page_arg, per_page, reports_bp
 from app.security.audit import audited_read
@@ -43,8 +44,10 @@ def _attach(incident_forms, errors: dict[int, dict[str, str]]) -> None:
 
 
 def _render_new(form: ReportForm, status: int = 200):
+    entry = form.incidents[0].form
+    ready = len(entry.area_id.choices) > 1 and len(entry.category_id.choices) > 1
     return render_template("reports/new.html", form=form, max_incidents=reporting.MAX_INCIDENTS,
-                           labels=labels), status
+                           labels=labels, ready=ready), status
 
 
 @reports_bp.route("/new", methods=["GET", "POST"])
@@ -57,10 +60,14 @@ def new():
         if len(form.incidents) < reporting.MAX_INCIDENTS:
             form.incidents.append_entry()
         return _render_new(form)
-    if action.startswith("remove-") and len(form.incidents) > 1:
-        index = request.form.get("action", "")[len("remove-"):]
-        form.incidents.entries = [e for e in form.incidents.entries if e.name != f"incidents-{index}"]
+    if action.startswith("remove-"):
+        if len(form.incidents) > 1:
+            form.incidents.entries = [e for e in form.incidents.entries if e.name != f"incidents-{action[7:]}"]
         return _render_new(form)
+    if request.method == "POST" and form.submitted_blocks() > reporting.MAX_INCIDENTS:
+        form.form_errors.append(_("Högst %(max)d händelser per rapport. Inget har sparats.",
+                                  max=reporting.MAX_INCIDENTS))
+        return _render_new(form, 400)
     if form.validate_on_submit():
         try:
             reports = reporting.file_reports([entry.form.to_input() for entry in form.incidents], current_user)
@@ -172,8 +179,10 @@ def index():
     else:
         status = 400
     organisations = dict((int(v), label) for v, label in form.organisation_id.choices if v)
+    waiting = count_waiting(current_user) if may_review else 0
     return render_template("reports/index.html", form=form, pagination=pagination, rows=rows, sort=sort,
-                           may_review=may_review, organisations=organisations, **_names()), status
+                           may_review=may_review, organisations=organisations, waiting=waiting,
+                           **_names()), status
 
 
 def _render_detail(report: IncidentReport, form: ReviewForm | None = None, status: int = 200):
@@ -196,7 +205,8 @@ def _render_detail(report: IncidentReport, form: ReviewForm | None = None, statu
         return render_template(
             "reports/detail.html", report=report, form=form if may_review else None,
             description=report.description if readable else None, readable=readable,
-            history=reporting.report_history(report), organisation=organisation, **_names(),
+            history=reporting.report_history(report), organisation=organisation,
+            candidates=possible_duplicates(current_user, report) if may_review else [], **_names(),
         ), status
 
     if readable and report.description_ct is not None:
@@ -239,5 +249,9 @@ def review(report_id: str):
             target.errors = list(target.errors) + [str(exc)]
         form.form_errors.append(str(exc))
         return _render_detail(report, form, 400)
+    following = next_new_report(current_user, report) if form.action.data != "reclassify" else None
+    if following is not None:
+        flash(_("Granskningen är sparad. Här är nästa rapport som väntar på granskning."), "success")
+        return redirect(url_for("reports.detail", report_id=following.id))
     flash(_("Granskningen är sparad."), "success")
     return redirect(url_for("reports.detail", report_id=report.id))
