@@ -186,9 +186,10 @@ class _Demo:
 
     def approve(self, number: int, days_ago: int, changes: str) -> None:
         """An approved plan version with the items as they stand (goals included: the snapshot is encrypted)."""
-        snapshot = [{"part": i.part.value, "area": i.area.value, "goal": i.goal,
-                     "responsible_agency_id": i.responsible_agency_id, "due_on": i.due_on.isoformat(),
-                     "status": i.status.value} for i in self.items]
+        from app.cases.plan import snapshot_items
+
+        db.session.flush()
+        snapshot = snapshot_items(self.case)
         version = self.record(PlanVersion, case=self.case, number=number, approved_at=self.at(days_ago, 16),
                               approved_by_id=self.users[COORDINATOR].id, participant_agreed_on=self.day(days_ago))
         version.snapshot, version.changes = json.dumps(snapshot, ensure_ascii=False), changes

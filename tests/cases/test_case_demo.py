@@ -111,3 +111,39 @@ def test_the_demo_case_texts_are_encrypted_in_the_database(demo, db):
     assert len(texts) > 40
     for text in texts:
         assert text not in dump
+
+
+def test_the_coordinator_opens_every_page_of_every_demo_case(app, client, db):
+    """The demo's records (plan versions, consents, ...) render on every page of the case."""
+    import re
+
+    from sqlalchemy import select
+
+    from app.cases.models import Case
+    from app.demo import load_demo
+    from app.security.models import User
+    from tests.conftest import login
+
+    with app.app_context():
+        load_demo()
+        coordinator = db.scalar(select(User).where(User.email == "samordnare@norrvik.example.org"))
+        codes = list(db.scalars(select(Case.code).where(Case.coordinator_id == coordinator.id)))
+    import pyotp
+
+    from app.extensions import security
+
+    key = pyotp.random_base32()
+    coordinator.tf_totp_secret = security._totp_factory._totp(key=key, format="base32").to_json(encrypt=True)
+    coordinator.tf_primary_method = "authenticator"
+    coordinator.totp_key = key
+    db.flush()
+    assert login(client, coordinator, password="demo-lots-2026").status_code == 302
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("cases.") and "GET" in r.methods
+             and set(r.arguments) == {"code"}]
+    assert codes and rules
+    for code in codes:
+        for rule in rules:
+            path = re.sub(r"<[^>]+>", code, rule.rule)
+            resp = client.get(path)
+            expected = (403,) if rule.endpoint == "cases.emergency" else (200,)  # break the glass is for partners
+            assert resp.status_code in expected, (path, resp.status_code)
