@@ -29,5 +29,21 @@ def test_login_and_start_page_fit_a_phone(browser, live_server):
         log_in(page, live_server, live_server.phone_user)
         _assert_fits(page, "the start page")
         assert not errors.take()
+
+        # The phone user is a reporter: file an incident the way they would after a shift.
+        page.goto(live_server.url + "/reports/new")
+        _assert_fits(page, "the report form")
+        page.select_option("select[name='incidents-0-area_id']", index=1)
+        page.select_option("select[name='incidents-0-category_id']", index=1)
+        page.check("input[name='incidents-0-setting'] >> nth=0")
+        page.fill("textarea[name='incidents-0-description']", "Krossad busskurets ruta, glas på marken.")
+        with page.expect_navigation():
+            page.click("button[type=submit][value=submit]:not(.visually-hidden)")
+        assert "/reports/new" not in page.url, page.content()[:2000]
+        _assert_fits(page, "the page after filing")
+        assert page.url.endswith("/reports/mine"), page.url
+        assert page.locator("ul.report-list li").count() == 1, "the filed report is listed as the reporter's own"
+        assert page.locator("[role=alert], .flash, .alert").count() >= 1, "a confirmation is shown"
+        assert not errors.take()
     finally:
         context.close()
