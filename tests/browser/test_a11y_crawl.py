@@ -50,9 +50,9 @@ def _check_page(page, errors: PageErrors, axe_js, url: str, allowed=(200,)) -> l
 
 
 #: Link discovery stays inside these sections, skips downloads and stops at this many pages.
-CRAWL_PREFIXES = ("/cases/",)
-CRAWL_SKIP = (".pdf",)
-MAX_DISCOVERED = 60
+CRAWL_PREFIXES = ("/cases/", "/reports/", "/overview/", "/admin/")
+CRAWL_SKIP = (".pdf", ".csv", ".json")
+MAX_DISCOVERED = 40
 
 
 def _case_probe_paths(live_server) -> list[str]:
