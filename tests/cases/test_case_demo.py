@@ -37,7 +37,7 @@ MODELS = (Participant, Case, CaseTeamMember, CaseTransition, Consent, ThreatAsse
 @pytest.fixture()
 def demo(app, db):
     with app.app_context():
-        load_demo()
+        load_demo(incidents=False)
         yield {c.participant.personal_number: c for c in db.scalars(select(Case))}
 
 
@@ -51,7 +51,7 @@ def user(db, email) -> User:
 
 def test_loading_twice_adds_nothing(demo, db):
     first = counts(db)
-    load_demo()
+    load_demo(incidents=False)
     assert counts(db) == first
     assert first["Case"] == first["Participant"] == len(DEMO_PARTICIPANTS)
     assert all(first.values())
@@ -125,7 +125,7 @@ def test_the_coordinator_opens_every_page_of_every_demo_case(app, client, db):
     from tests.conftest import login
 
     with app.app_context():
-        load_demo()
+        load_demo(incidents=False)
         coordinator = db.scalar(select(User).where(User.email == "samordnare@norrvik.example.org"))
         codes = list(db.scalars(select(Case.code).where(Case.coordinator_id == coordinator.id)))
     import pyotp

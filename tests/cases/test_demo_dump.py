@@ -42,7 +42,7 @@ def _secrets() -> list[str]:
 
 
 def test_database_dump_after_demo_load_holds_no_participant_data_in_plain_text(ctx, db):
-    load_demo()
+    load_demo(incidents=False)
     assert db.scalar(select(func.count()).select_from(Participant)) == len(DEMO_PARTICIPANTS)
     dump = _dump(db)
     assert "participant" in dump and len(dump) > 1000
@@ -53,8 +53,8 @@ def test_database_dump_after_demo_load_holds_no_participant_data_in_plain_text(c
 
 
 def test_demo_load_is_idempotent_and_its_participants_are_readable(ctx, db):
-    load_demo()
-    load_demo()
+    load_demo(incidents=False)
+    load_demo(incidents=False)
     people = db.scalars(select(Participant)).all()
     assert len(people) == len(DEMO_PARTICIPANTS)
     assert sorted(p.last_name for p in people) == sorted(p["last_name"] for p in DEMO_PARTICIPANTS)

@@ -259,9 +259,10 @@ def test_the_indexed_gate_answers_exactly_as_pycasbin(app, monkeypatch):
 
     gate = app.extensions["lots_gate"]
     perms = sorted({rule[2] for rule in gate.rules()})
-    kinds = [k.value for k in AgencyKind] + [""]
+    # Every kind a rule names, one no rule names, and none: the index must treat them as pycasbin does.
+    kinds = sorted({rule[1] for rule in gate.rules()} - {"*"}) + [AgencyKind.YOUTH.value, ""]
     rng = random.Random(4)
-    for _round in range(25):
+    for _round in range(4):
         outcome = {name: rng.random() < 0.5 for name in CONDITIONS}
         monkeypatch.setattr(authz, "evaluate", lambda name, ctx, outcome=outcome: outcome.get(name, False))
         ctx = Context(user=FakeUser(1, 1))
@@ -282,9 +283,9 @@ def test_the_indexed_explanation_matches_pycasbin(app, monkeypatch):
 
     gate = app.extensions["lots_gate"]
     perms = sorted({rule[2] for rule in gate.rules()})
-    kinds = [k.value for k in AgencyKind]
+    kinds = sorted({rule[1] for rule in gate.rules()} - {"*"}) + [AgencyKind.YOUTH.value]
     rng = random.Random(7)
-    for _round in range(10):
+    for _round in range(3):
         outcome = {name: rng.random() < 0.5 for name in CONDITIONS}
         monkeypatch.setattr(authz, "evaluate", lambda name, ctx, outcome=outcome: outcome.get(name, False))
         ctx = Context(user=FakeUser(1, 1))
