@@ -132,6 +132,12 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "LOTS_EMERGENCY_MINUTES": _int("EMERGENCY_MINUTES", 60),
         "LOTS_CONSENT_WARNING_DAYS": _int("CONSENT_WARNING_DAYS", 14),
         "LOTS_CASE_CODE_PREFIX": env("CASE_CODE_PREFIX", "AV"),
+        # Incident reports: CSV import and the JSON API
+        "LOTS_IMPORT_MAX_ROWS": _int("IMPORT_MAX_ROWS", 200_000),
+        "LOTS_IMPORT_STALE_MINUTES": _int("IMPORT_STALE_MINUTES", 30),
+        "LOTS_API_MAX_BODY": _int("API_MAX_BODY", 2 * 1024 * 1024),
+        "LOTS_API_RATE_LIMIT": env("API_RATE_LIMIT", "300 per minute"),
+        "LOTS_API_IP_RATE_LIMIT": env("API_IP_RATE_LIMIT", "1200 per minute"),
         # Flask-Security-Too
         "SECURITY_PASSWORD_SALT": values["PASSWORD_SALT"],
         "SECURITY_PASSWORD_HASH": "argon2",

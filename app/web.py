@@ -116,7 +116,23 @@ def _handle_any(exc: Exception):
     return error_page(500)
 
 
+def _refuse_nul_bytes():
+    """400 for a NUL byte in any query or form value: no browser sends one, and PostgreSQL refuses to store or
+    compare it (a 500 otherwise). The JSON API validates its own bodies and answers in JSON."""
+    if request.path.startswith("/api/"):
+        return None
+    pairs = list(request.args.lists())
+    if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        pairs += list(request.form.lists())
+    if any("\x00" in value for _name, values in pairs for value in values):
+        return render_template(
+            "errors/error.html", code=400, title=_("Ogiltiga tecken"),
+            message=_("Uppgifterna innehåller ett otillåtet tecken (NUL). Inget har sparats.")), 400
+    return None
+
+
 def init_app(app) -> None:
+    app.before_request(_refuse_nul_bytes)
     app.after_request(_commit_at_boundary)
     app.after_request(_no_store)
     app.teardown_request(_rollback_on_error)

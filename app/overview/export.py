@@ -63,7 +63,7 @@ def _int(value: str | None) -> int | None:
     if not value:
         return None
     number = int(value)
-    if number <= 0:
+    if number <= 0 or number > 2**31 - 1:  # not an id a database integer holds
         raise ValueError(value)
     return number
 

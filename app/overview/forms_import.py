@@ -30,7 +30,10 @@ class ImportConfirmForm(FlaskForm):
 
 
 class ImportCancelForm(FlaskForm):
-    """Button only; the CSRF token proves it came from our page."""
+    """Discarding an upload needs an explicit tick (the file is destroyed and must be uploaded again)."""
+
+    confirmed = BooleanField(_l("Ja, radera den uppladdade filen"),
+                             validators=[DataRequired(_l("Bekräfta åtgärden genom att kryssa i rutan."))])
 
 
 class ApiTokenForm(FlaskForm):

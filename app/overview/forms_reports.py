@@ -45,13 +45,18 @@ def as_local(value: datetime | None) -> datetime | None:
     return value.astimezone(STOCKHOLM)
 
 
+#: The largest id a database integer column holds (PostgreSQL INTEGER); larger numbers are never valid ids.
+MAX_ID = 2**31 - 1
+
+
 def _optional_int(value):
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return -1  # never a valid id: the checks refuse it with a clear message
+    return number if 0 < number <= MAX_ID else -1  # beyond a database integer: refused, not an overflow
 
 
 def _strip(value):

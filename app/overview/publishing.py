@@ -131,7 +131,9 @@ def latest(iso_year: int, iso_week: int) -> PublishedWeek | None:
 
 
 def get_version(iso_year: int, iso_week: int, number: int) -> PublishedWeek | None:
-    """Published version ``number`` of the week, or None."""
+    """Published version ``number`` of the week, or None (also for a number no database integer holds)."""
+    if not 0 < number < 2**31 or not 0 < iso_year < 10_000 or not 0 < iso_week < 54:
+        return None
     return db.session.scalars(select(PublishedWeek).where(
         PublishedWeek.iso_year == iso_year, PublishedWeek.iso_week == iso_week,
         PublishedWeek.number == number)).one_or_none()

@@ -308,7 +308,12 @@ def test_cancel_discards_the_upload(client, db, login_as, factory, taxonomy):
     org = factory.agency(kind="housing")
     job = job_of(db, upload(client, csv_text(taxonomy, good_rows(taxonomy, 1)).encode(), org))
     page = client.get(f"/reports/import/{job.id}")
-    client.post(f"/reports/import/{job.id}/cancel", data={"csrf_token": csrf_from(page.text)})
+    token = csrf_from(page.text)
+    refused = client.post(f"/reports/import/{job.id}/cancel", data={"csrf_token": token})
+    assert refused.status_code == 303 and f"/reports/import/{job.id}" in refused.headers["Location"]
+    db.refresh(job)
+    assert job.status.value == "preview" and job.content_ct is not None  # nothing happens without the tick
+    client.post(f"/reports/import/{job.id}/cancel", data={"csrf_token": token, "confirmed": "y"})
     db.refresh(job)
     assert job.status.value == "cancelled" and job.content_ct is None
     assert confirm(client, job).status_code == 303

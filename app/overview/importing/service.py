@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import uuid
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -23,6 +24,8 @@ from app.security.crypto.service import destroy_data_key
 
 #: Rows one file may hold (a 50 MB upload holds about 300,000 short rows).
 DEFAULT_MAX_ROWS = 200_000
+#: Minutes a confirmed job may stay queued or running before it counts as abandoned (LOTS_IMPORT_STALE_MINUTES).
+DEFAULT_STALE_MINUTES = 30
 #: Invalid-row problems kept for the preview (one entry per problem); more are counted, not listed.
 MAX_LISTED_ERRORS = 200_000
 
@@ -38,6 +41,8 @@ STATUS_LABELS = {
 ERROR_MESSAGES = {
     "interrupted": _l("Importen avbröts och ingen rad sparades. Försök igen; kvarstår felet, kontakta "
                       "systemförvaltningen."),
+    "stale": _l("Importen avbröts (den slutade arbeta utan att bli klar) och ingen rad sparades. Den uppladdade "
+                "filen är raderad. Ladda upp filen igen."),
 }
 
 
@@ -95,8 +100,60 @@ def confirm_import(job: ImportJob, *, accept: bool, user) -> None:
     if changed != 1:
         raise ReportError(str(_l("Importen är redan bekräftad eller avbruten.")))
     db.session.refresh(job)
+    _note_confirmed(job)
     audit.record("import.confirmed", object_type="import_job", object_id=str(job.id),
                  detail={"accept": "yes" if accept else "no", "rows": job.total_rows})
+
+
+def _note_confirmed(job: ImportJob) -> None:
+    """Remember when the job was confirmed (in its mapping JSON), so an abandoned job can be told apart."""
+    mapping = preview_mapping(job)
+    mapping["confirmed_at"] = utcnow().isoformat()
+    job.mapping = json.dumps(mapping)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=utcnow().tzinfo)
+
+
+def sweep_stale_jobs() -> int:
+    """Fail confirmed jobs whose run died (process restarted, thread killed); returns how many.
+
+    A job QUEUED or RUNNING for longer than LOTS_IMPORT_STALE_MINUTES since it
+    was confirmed, and not running in this process, has no worker left: it is
+    marked FAILED with a clear message, and its encrypted upload is cleared and
+    its data key destroyed (as for any ended job). A job still running in this
+    process (a background thread here reports progress in memory) is left alone.
+    Called when an importer opens the import page or a job's page or status.
+    """
+    from app.overview.importing.runner import _audit_finished, _finish
+
+    minutes = current_app.config.get("LOTS_IMPORT_STALE_MINUTES", DEFAULT_STALE_MINUTES)
+    cutoff = utcnow() - timedelta(minutes=minutes)
+    candidates = db.session.scalars(select(ImportJob).where(
+        ImportJob.status.in_((ImportStatus.QUEUED, ImportStatus.RUNNING)), ImportJob.created_at < cutoff)).all()
+    swept = 0
+    for job in candidates:
+        confirmed = preview_mapping(job).get("confirmed_at")
+        since = _aware(datetime.fromisoformat(confirmed)) if confirmed else _aware(job.created_at)
+        if since >= cutoff or memory_progress(job.id) is not None:
+            continue
+        claimed = db.session.execute(
+            update(ImportJob).where(ImportJob.id == job.id, ImportJob.status == job.status)
+            .values(status=ImportStatus.FAILED).execution_options(synchronize_session=False)).rowcount
+        if claimed != 1:
+            continue  # it finished (or was swept) meanwhile
+        db.session.refresh(job)
+        job.imported = 0
+        _finish(job, ImportStatus.FAILED, error="stale")
+        from app.security.models import User
+
+        _audit_finished(job, db.session.get(User, job.user_id) if job.user_id else None)
+        current_app.logger.warning("import %s abandoned after %s minutes: marked failed", job.id, minutes)
+        swept += 1
+    if swept:
+        db.session.flush()
+    return swept
 
 
 def cancel_import(job: ImportJob, *, user) -> None:

@@ -56,10 +56,24 @@ def load_report(report_id: str) -> IncidentReport:
     return report
 
 
-def own_reports_query(user: Any) -> Select:
-    """The reports this user filed, newest incident first."""
-    return (select(IncidentReport).where(IncidentReport.reporter_id == user.id)
-            .order_by(IncidentReport.occurred_at.desc(), IncidentReport.created_at.desc(), IncidentReport.id))
+#: Sort orders of the reporter's own list (a subset of the review list's, no joins needed).
+OWN_SORTS = {key: REVIEW_SORTS[key] for key in ("occurred", "-occurred", "filed", "-filed", "status", "-status")}
+
+
+def _place_like(q: str):
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return IncidentReport.place.ilike(f"%{escaped}%", escape="\\")
+
+
+def own_reports_query(user: Any, *, q: str = "", status: str = "", sort: str = DEFAULT_SORT) -> Select:
+    """The reports this user filed (newest incident first by default), optionally by status and place text."""
+    stmt = select(IncidentReport).where(IncidentReport.reporter_id == user.id)
+    if status in {s.value for s in ReportStatus}:
+        stmt = stmt.where(IncidentReport.status == ReportStatus(status))
+    if q:
+        stmt = stmt.where(_place_like(q))
+    order = OWN_SORTS.get(sort, OWN_SORTS[DEFAULT_SORT])
+    return stmt.order_by(order, IncidentReport.created_at.desc(), IncidentReport.id)
 
 
 def _condition_clause(condition: str):
@@ -118,8 +132,7 @@ def review_query(user: Any, filters: ReportFilter) -> Select:
     if filters.source:
         stmt = stmt.where(IncidentReport.source == ReportSource(filters.source))
     if filters.q:
-        escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(IncidentReport.place.ilike(f"%{escaped}%", escape="\\"))
+        stmt = stmt.where(_place_like(filters.q))
     sort = filters.sort if filters.sort in REVIEW_SORTS else DEFAULT_SORT
     if sort.lstrip("-") == "area":
         stmt = stmt.join(Area, Area.id == IncidentReport.area_id)

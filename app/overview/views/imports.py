@@ -29,7 +29,8 @@ ERRORS_PER_PAGE = 50
 
 
 def _job_or_404(job_id: str) -> ImportJob:
-    """The current user's own import job, or 404 (also for a malformed id)."""
+    """The current user's own import job, or 404 (also for a malformed id); abandoned jobs are failed first."""
+    service.sweep_stale_jobs()
     try:
         ident = uuid.UUID(job_id) if len(job_id) <= 40 else None
     except ValueError:
@@ -46,6 +47,8 @@ def import_upload():
     """Upload a CSV export from another reporting system; it is only previewed, nothing is imported yet."""
     form = ImportUploadForm()
     form.organisation_id.choices = agency_choices()
+    if request.method == "GET":
+        service.sweep_stale_jobs()
     if request.method == "GET" and current_user.agency_id:
         form.organisation_id.data = current_user.agency_id
     if form.validate_on_submit():
@@ -112,13 +115,15 @@ def import_cancel(job_id: str):
     """Discard a previewed import (the uploaded content is destroyed)."""
     job = _job_or_404(job_id)
     form = ImportCancelForm()
-    if form.validate_on_submit():
-        try:
-            service.cancel_import(job, user=current_user)
-        except ReportError as exc:
-            flash(str(exc), "error")
-        else:
-            flash(_("Importen är avbruten. Inget har importerats."), "success")
+    if not form.validate_on_submit():
+        flash(_("Inget ändrades: bekräfta genom att kryssa i rutan."), "error")
+        return redirect(url_for("reports.import_preview", job_id=job.id) + "#avbryt", 303)
+    try:
+        service.cancel_import(job, user=current_user)
+    except ReportError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("Importen är avbruten. Inget har importerats."), "success")
     return redirect(url_for("reports.import_upload"), 303)
 
 

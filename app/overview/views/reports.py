@@ -14,7 +14,7 @@ from app.overview import reporting, taxonomy
 from app.overview.forms_reports import CorrectForm, ReportFilterForm, ReportForm, ReviewForm, as_local
 from app.overview.models import IncidentReport, ReportStatus
 from app.overview.reporting import labels
-from app.overview.reporting.queries import (ReportFilter, count_waiting, load_report, next_new_report, own_reports_query,
+from app.overview.reporting.queries import (OWN_SORTS, ReportFilter, count_waiting, load_report, next_new_report, own_reports_query,
                                             parse_week, possible_duplicates, review_query, statuses_readable,
                                             visible)
 from app.overview.service import ReportError
@@ -88,9 +88,15 @@ def new():
 @reports_bp.get("/mine")
 @requires(Permission.REPORT_OWN)
 def mine():
-    """The reporter's own reports, newest first, with their review status."""
-    pagination = db.paginate(own_reports_query(current_user), page=page_arg(), per_page=per_page(), error_out=False)
-    return render_template("reports/mine.html", pagination=pagination, **_names())
+    """The reporter's own reports with their review status: search in the place text, status filter, sorting."""
+    q = (request.args.get("q") or "").strip()[:100]
+    status = request.args.get("status", "")
+    sort = request.args.get("sort", "-occurred")
+    sort = sort if sort in OWN_SORTS else "-occurred"
+    pagination = db.paginate(own_reports_query(current_user, q=q, status=status, sort=sort), page=page_arg(),
+                             per_page=per_page(), error_out=False)
+    return render_template("reports/mine.html", pagination=pagination, q=q, status=status, sort=sort,
+                           filtered=bool(q or status), **_names())
 
 
 def _correct_form(report: IncidentReport) -> CorrectForm:

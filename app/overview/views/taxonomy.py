@@ -18,7 +18,8 @@ from app.security.permissions import Permission
 
 
 def _load(model, object_id: int):
-    obj = db.session.get(model, object_id)
+    # An id beyond a database integer is simply unknown (the driver would overflow on it).
+    obj = db.session.get(model, object_id) if 0 < object_id < 2**31 else None
     if obj is None:
         abort(404)
     return obj

@@ -48,7 +48,7 @@ def api_token_new():
 @requires(Permission.API_TOKEN_MANAGE)
 def api_token_revoke(token_id: int):
     """Revoke a token after a confirmation; calls with it are refused from then on."""
-    token = db.session.get(ApiToken, token_id)
+    token = db.session.get(ApiToken, token_id) if 0 < token_id < 2**31 else None  # beyond an integer: unknown
     if token is None:
         abort(404)
     form = RevokeTokenForm()
