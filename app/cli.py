@@ -14,6 +14,7 @@ from app.extensions import db
 demo_cli = AppGroup("demo", help="Fictitious demo data.")
 users_cli = AppGroup("users", help="User accounts.")
 policies_cli = AppGroup("policies", help="Access policy files in policies/.")
+categories_cli = AppGroup("categories", help="Incident categories.")
 
 
 @demo_cli.command("load")
@@ -81,10 +82,21 @@ def policies_check():
     gate.write_matrix(sys.stdout)
 
 
+@categories_cli.command("defaults")
+def categories_defaults():
+    """Create the default incident categories (Swedish and English names) that are missing."""
+    from app.overview.taxonomy import DEFAULT_CATEGORIES, ensure_default_categories
+
+    before = {code for code, *_rest in DEFAULT_CATEGORIES}
+    existing = set(ensure_default_categories())
+    db.session.commit()
+    click.echo(f"{len(before & existing)} default categories present; edit them at /admin/categories.")
+
+
 def init_app(app) -> None:
     from app.audit.cli import audit_cli
     from app.cases.cli import retention_cli
     from app.security.crypto.cli import keys_cli
 
-    for group in (demo_cli, users_cli, policies_cli, audit_cli, keys_cli, retention_cli):
+    for group in (demo_cli, users_cli, policies_cli, categories_cli, audit_cli, keys_cli, retention_cli):
         app.cli.add_command(group)

@@ -172,3 +172,20 @@ def test_default_categories_are_created_once_with_both_languages(app, db):
     assert len(codes) == 16 and set(codes) <= set(first) and first.keys() == second.keys()
     assert db.scalar(select(func.count()).select_from(Category).where(Category.code.in_(codes))) == 16
     assert first["klotter"].name_en == "Graffiti" and first["buskorning"].name_sv == "Buskörning"
+
+
+def test_categories_defaults_command_creates_the_default_list_once(app, db):
+    from sqlalchemy import func, select
+
+    from app.cli import categories_defaults
+    from app.overview.models import Category
+    from app.overview.taxonomy import DEFAULT_CATEGORIES
+
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(categories_defaults)
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        codes = set(db.scalars(select(Category.code)))
+        assert {code for code, *_rest in DEFAULT_CATEGORIES} <= codes
+        assert db.scalar(select(func.count()).select_from(Category)) == len(codes)
