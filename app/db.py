@@ -6,7 +6,7 @@ import enum
 from datetime import datetime, timezone
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, Enum, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -42,6 +42,12 @@ class TimestampMixin:
 def enum_values(enum_cls: type[enum.Enum]) -> list[str]:
     """Store enums by value, not by name."""
     return [member.value for member in enum_cls]
+
+
+def enum_column(enum_cls: type[enum.Enum], length: int = 32) -> Enum:
+    """An enum column stored by value as a plain string (no native type, no CHECK constraint)."""
+    return Enum(enum_cls, values_callable=enum_values, native_enum=False, length=length,
+                validate_strings=True, create_constraint=False)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

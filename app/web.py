@@ -144,3 +144,21 @@ def init_app(app) -> None:
     app.jinja_env.globals["languages"] = app.config["LOTS_LANGUAGES"]
     app.jinja_env.globals["g"] = g
     app.jinja_env.globals["get_locale"] = get_locale
+
+
+def page_arg() -> int:
+    """The ?page= of a list, clamped to 1..100000."""
+    from flask import request
+
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+
+
+def per_page() -> int:
+    from flask import current_app
+
+    return current_app.config.get("LOTS_PAGE_SIZE", 25)
+
+
+def form_status(form) -> int:
+    """400 for a submitted form with errors (the page is re-rendered with what was typed), else 200."""
+    return 400 if form.errors else 200

@@ -7,11 +7,11 @@ import uuid
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, DateTime, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.cases.identity import normalise_personal_number
-from app.db import TimestampMixin, db, enum_values, utcnow
+from app.db import TimestampMixin, db, enum_column, utcnow
 from app.security.crypto import EncryptedField, EncryptedRecord
 
 
@@ -160,11 +160,6 @@ class PlanItemStatus(str, enum.Enum):
 OPEN_ITEM_STATUSES = (PlanItemStatus.PLANNED, PlanItemStatus.IN_PROGRESS)
 
 
-def _enum(enum_cls: type[enum.Enum], length: int = 32):
-    return Enum(enum_cls, values_callable=enum_values, native_enum=False, length=length,
-                validate_strings=True, create_constraint=False)
-
-
 def today_local() -> date:
     """Today's date in Europe/Stockholm: what "due", "overdue" and "valid until" are measured against."""
     return datetime.now(STOCKHOLM).date()
@@ -180,12 +175,12 @@ class Case(EncryptedRecord, TimestampMixin, db.Model):
     participant: Mapped[Participant] = relationship(lazy="joined", innerjoin=True, back_populates="case")
     coordinator_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
     coordinator: Mapped["User"] = relationship(foreign_keys=[coordinator_id])
-    phase: Mapped[CasePhase] = mapped_column(_enum(CasePhase), default=CasePhase.REFERRAL, index=True)
+    phase: Mapped[CasePhase] = mapped_column(enum_column(CasePhase), default=CasePhase.REFERRAL, index=True)
     phase_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    referral_source: Mapped[ReferralSource] = mapped_column(_enum(ReferralSource))
+    referral_source: Mapped[ReferralSource] = mapped_column(enum_column(ReferralSource))
     referred_on: Mapped[date] = mapped_column(Date)
     referral_reason = EncryptedField(str)
-    outcome: Mapped[CaseOutcome | None] = mapped_column(_enum(CaseOutcome))
+    outcome: Mapped[CaseOutcome | None] = mapped_column(enum_column(CaseOutcome))
     closure_reason = EncryptedField(str)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
@@ -271,8 +266,8 @@ class CaseTransition(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("exit_case.id", ondelete="CASCADE"), index=True)
     case: Mapped[Case] = relationship(back_populates="transitions")
-    from_phase: Mapped[CasePhase | None] = mapped_column(_enum(CasePhase))
-    to_phase: Mapped[CasePhase] = mapped_column(_enum(CasePhase))
+    from_phase: Mapped[CasePhase | None] = mapped_column(enum_column(CasePhase))
+    to_phase: Mapped[CasePhase] = mapped_column(enum_column(CasePhase))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     by: Mapped["User | None"] = relationship()
@@ -291,7 +286,7 @@ class Consent(EncryptedRecord, TimestampMixin, db.Model):
     kinds: Mapped[str] = mapped_column(String(200))
     given_on: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date, index=True)
-    method: Mapped[ConsentMethod] = mapped_column(_enum(ConsentMethod))
+    method: Mapped[ConsentMethod] = mapped_column(enum_column(ConsentMethod))
     #: How and where it was documented (free text, may name people: encrypted).
     documentation = EncryptedField(str)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
@@ -352,8 +347,8 @@ class PlanItem(EncryptedRecord, TimestampMixin, db.Model):
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("exit_case.id", ondelete="CASCADE"), index=True)
     case: Mapped[Case] = relationship(back_populates="plan_items")
-    part: Mapped[PlanPart] = mapped_column(_enum(PlanPart))
-    area: Mapped[PlanArea] = mapped_column(_enum(PlanArea))
+    part: Mapped[PlanPart] = mapped_column(enum_column(PlanPart))
+    area: Mapped[PlanArea] = mapped_column(enum_column(PlanArea))
     goal = EncryptedField(str)
     responsible_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     responsible_agency: Mapped["Agency"] = relationship()
@@ -361,7 +356,7 @@ class PlanItem(EncryptedRecord, TimestampMixin, db.Model):
     officer: Mapped["User | None"] = relationship(foreign_keys=[officer_id])
     start_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date, index=True)
-    status: Mapped[PlanItemStatus] = mapped_column(_enum(PlanItemStatus), default=PlanItemStatus.PLANNED, index=True)
+    status: Mapped[PlanItemStatus] = mapped_column(enum_column(PlanItemStatus), default=PlanItemStatus.PLANNED, index=True)
     completed_on: Mapped[date | None] = mapped_column(Date)
     meeting_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case_meeting.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

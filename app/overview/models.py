@@ -14,18 +14,13 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, Date, DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint, Uuid, true)
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import TimestampMixin, db, enum_values, utcnow
+from app.db import TimestampMixin, db, enum_column, utcnow
 from app.security.crypto import DataKey, EncryptedField, EncryptedRecord
-
-
-def _enum(enum_cls: type[enum.Enum], length: int = 32):
-    return Enum(enum_cls, values_callable=enum_values, native_enum=False, length=length,
-                validate_strings=True, create_constraint=False)
 
 
 class Area(TimestampMixin, db.Model):
@@ -111,13 +106,13 @@ class IncidentReport(EncryptedRecord, TimestampMixin, db.Model):
     area: Mapped[Area] = relationship()
     category_id: Mapped[int] = mapped_column(ForeignKey("incident_category.id"), index=True)
     category: Mapped[Category] = relationship()
-    setting: Mapped[Setting] = mapped_column(_enum(Setting))
+    setting: Mapped[Setting] = mapped_column(enum_column(Setting))
     #: Short place description ("vid busshållplatsen"); the form asks for no names.
     place: Mapped[str | None] = mapped_column(String(200))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     description = EncryptedField(str)
-    status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus), default=ReportStatus.NEW)
+    status: Mapped[ReportStatus] = mapped_column(enum_column(ReportStatus), default=ReportStatus.NEW)
     reject_reason: Mapped[str | None] = mapped_column(String(500))
     duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incident_report.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -125,7 +120,7 @@ class IncidentReport(EncryptedRecord, TimestampMixin, db.Model):
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     #: The reporting organisation.
     organisation_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
-    source: Mapped[ReportSource] = mapped_column(_enum(ReportSource), default=ReportSource.FORM)
+    source: Mapped[ReportSource] = mapped_column(enum_column(ReportSource), default=ReportSource.FORM)
     #: The sender's own id (API, import): re-sending it creates no duplicate.
     external_id: Mapped[str | None] = mapped_column(String(100))
     #: SHA-256 of the normalised content, for imports without an external id.
@@ -231,7 +226,7 @@ class ImportJob(EncryptedRecord, db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    status: Mapped[ImportStatus] = mapped_column(_enum(ImportStatus), default=ImportStatus.PREVIEW)
+    status: Mapped[ImportStatus] = mapped_column(enum_column(ImportStatus), default=ImportStatus.PREVIEW)
     #: SHA-256 of the uploaded file.
     file_hash: Mapped[str] = mapped_column(String(64))
     #: JSON: detected delimiter, encoding and the column mapping.

@@ -13,25 +13,13 @@ app.cases.access.audited_page before rendering.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template
 
 from app.db import db
 from app.security.crypto.errors import KeyDestroyedError
+from app.web import form_status, page_arg, per_page  # noqa: F401  (used by the view modules)
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
-
-
-def page_arg() -> int:
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
-
-
-def per_page() -> int:
-    return current_app.config.get("LOTS_PAGE_SIZE", 25)
-
-
-def form_status(form) -> int:
-    """400 for a submitted form with errors (the page is re-rendered with what was typed), else 200."""
-    return 400 if form.errors else 200
 
 
 @bp.errorhandler(KeyDestroyedError)

@@ -8,24 +8,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint
+
+from app.web import form_status, page_arg, per_page  # noqa: F401  (used by the view modules)
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
 overview_bp = Blueprint("overview", __name__, url_prefix="/overview")
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
 taxonomy_bp = Blueprint("taxonomy", __name__, url_prefix="/admin")
-
-
-def page_arg() -> int:
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
-
-
-def per_page() -> int:
-    return current_app.config.get("LOTS_PAGE_SIZE", 25)
-
-
-def form_status(form) -> int:
-    return 400 if form.errors else 200
 
 
 def register(app) -> None:
