@@ -45,12 +45,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from app.cases.views import bp as cases_bp
     from app.overview.views import register as register_overview
+    from app.processes.views import register as register_processes
 
     app.register_blueprint(main_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(cases_bp)
     register_overview(app)
+    register_processes(app)
 
     from app import cli, navigation
 

@@ -17,6 +17,7 @@ from app.cases.labels import CASE_ACTION_LABELS
 from app.overview.importing import AUDIT_LABELS as IMPORT_ACTION_LABELS
 from app.overview.publishing import ACTION_LABELS as OVERVIEW_ACTION_LABELS
 from app.overview.reporting.labels import REPORT_ACTION_LABELS
+from app.processes.labels import PROCESS_ACTION_LABELS
 from sqlalchemy import Select, func, select
 
 from app.admin.models import Agency
@@ -49,6 +50,7 @@ ACTION_LABELS.update(CASE_ACTION_LABELS)
 ACTION_LABELS.update(REPORT_ACTION_LABELS)
 ACTION_LABELS.update(OVERVIEW_ACTION_LABELS)
 ACTION_LABELS.update(IMPORT_ACTION_LABELS)
+ACTION_LABELS.update(PROCESS_ACTION_LABELS)
 
 
 @dataclass(frozen=True)

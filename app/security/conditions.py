@@ -136,6 +136,31 @@ def accepted_report(ctx: Context) -> bool:
     return getattr(status, "value", status) == "accepted"
 
 
+@condition("process_participant")
+def process_participant(ctx: Context) -> bool:
+    """The user's agency takes part in the process (or, for a meeting, attends it or takes part in its process)."""
+    if ctx.obj is None:
+        return ctx.route_level
+    return ctx.user.agency_id in set(getattr(ctx.obj, "participant_agency_ids", ()) or ())
+
+
+@condition("owning_agency")
+def owning_agency(ctx: Context) -> bool:
+    """The object (a milestone or an action item) is owned by the user's agency, which takes part in its process."""
+    if ctx.obj is None:
+        return ctx.route_level
+    return getattr(ctx.obj, "agency_id", None) == ctx.user.agency_id and process_participant(ctx)
+
+
+@condition("est_meeting")
+def est_meeting(ctx: Context) -> bool:
+    """The meeting is a weekly EST meeting (the analysts are its members)."""
+    if ctx.obj is None:
+        return ctx.route_level
+    kind = getattr(ctx.obj, "kind", None)
+    return getattr(kind, "value", kind) == "est"
+
+
 def evaluate(name: str, ctx: Context) -> bool:
     """Evaluate a named condition; unknown names never grant anything."""
     fn = CONDITIONS.get(name)

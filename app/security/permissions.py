@@ -34,6 +34,18 @@ class Permission(str, enum.Enum):
     OVERVIEW_PUBLISHED = "overview:published"
     TAXONOMY_MANAGE = "taxonomy:manage"
     API_TOKEN_MANAGE = "api_token:manage"
+    # Cross-agency processes, meetings, interventions, yearly documents
+    PROCESS_LIST = "process:list"
+    PROCESS_VIEW = "process:view"
+    PROCESS_MANAGE = "process:manage"
+    PROCESS_EXPORT = "process:export"
+    MILESTONE_UPDATE = "milestone:update"
+    MEETING_VIEW = "meeting:view"
+    INTERVENTION_READ = "intervention:read"
+    INTERVENTION_MANAGE = "intervention:manage"
+    EVALUATION_READ = "evaluation:read"
+    YEARLY_READ = "yearly:read"
+    YEARLY_EDIT = "yearly:edit"
     # Granted to API tokens (principal role "api_client"); a token's scopes narrow them further.
     API_INCIDENTS_WRITE = "api:incidents_write"
     API_OVERVIEW_READ = "api:overview_read"
