@@ -251,6 +251,11 @@ class ActionItem(TimestampMixin, db.Model):
     def participant_agency_ids(self) -> set[int]:
         return self.meeting.participant_agency_ids | {self.agency_id}
 
+    @property
+    def kind(self) -> MeetingKind:
+        """The kind of its meeting: an EST meeting's action items are seen by whoever sees the meeting."""
+        return self.meeting.kind
+
 
 class Intervention(TimestampMixin, db.Model):
     """An area intervention (insats): extra patrols, lighting repaired, field workers, ..."""

@@ -18,7 +18,7 @@ yearly_bp = Blueprint("yearly", __name__, url_prefix="/yearly")
 
 def register(app) -> None:
     from app.processes import models  # noqa: F401
-    from app.processes.views import interventions, meetings, processes, yearly  # noqa: F401
+    from app.processes.views import due, interventions, meetings, processes, yearly  # noqa: F401
 
     for bp in (processes_bp, meetings_bp, interventions_bp, yearly_bp):
         app.register_blueprint(bp)
