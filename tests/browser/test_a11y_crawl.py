@@ -50,9 +50,12 @@ def _check_page(page, errors: PageErrors, axe_js, url: str, allowed=(200,)) -> l
 
 
 #: Link discovery stays inside these sections, skips downloads and stops at this many pages.
-CRAWL_PREFIXES = ("/cases/", "/reports/", "/overview/", "/admin/")
+CRAWL_PREFIXES = ("/cases/", "/reports/", "/overview/", "/admin/", "/processes/", "/meetings/", "/interventions/",
+                  "/yearly/")
 CRAWL_SKIP = (".pdf", ".csv", ".json")
-MAX_DISCOVERED = 30
+MAX_DISCOVERED = 60
+#: No section may take more than this share of the discovered pages, so every section is reached.
+MAX_PER_SECTION = 10
 
 
 def _case_probe_paths(live_server) -> list[str]:
@@ -78,6 +81,42 @@ def _case_probe_paths(live_server) -> list[str]:
         from flask import url_for
 
         return [url_for(rule.endpoint, code=code) for code in codes[:1] for rule in rules]
+
+
+PROCESS_SECTIONS = ("processes.", "meetings.", "interventions.", "yearly.")
+
+
+def _process_probe_paths(live_server) -> list[str]:
+    """Every GET page of the process domain for the first demo process, meeting, action item and intervention.
+
+    Each role is sent to all of them: pages it may not open must answer with an accessible 403 page.
+    """
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.overview.figures import current_week
+    from app.processes.models import ActionItem, Intervention, Meeting, MeetingKind, Milestone, Process
+
+    app = live_server.app
+    with app.app_context():
+        process = db.session.scalar(select(Process).order_by(Process.id))
+        milestone = db.session.scalar(select(Milestone).where(Milestone.process_id == process.id)) if process else None
+        meeting = db.session.scalar(select(Meeting).where(Meeting.kind == MeetingKind.PROCESS).order_by(Meeting.held_on))
+        action = db.session.scalar(select(ActionItem).order_by(ActionItem.id))
+        intervention = db.session.scalar(select(Intervention).order_by(Intervention.id))
+        year, week = current_week()
+        values = {"process_id": process and process.id, "milestone_id": milestone and milestone.id,
+                  "meeting_id": meeting and meeting.id, "action_id": action and action.id,
+                  "intervention_id": intervention and intervention.id, "year": year, "week": week,
+                  "kind": "situation"}
+    assert all(v is not None for v in values.values()), f"the demo lacks process data: {values}"
+    with app.test_request_context():
+        from flask import url_for
+
+        return [url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
+                for rule in app.url_map.iter_rules()
+                if rule.endpoint.startswith(PROCESS_SECTIONS) and "GET" in rule.methods
+                and not rule.rule.endswith(".pdf") and set(rule.arguments) <= set(values)]
 
 
 @pytest.mark.browser
@@ -120,6 +159,7 @@ def test_role_pages_are_accessible_and_error_free(browser, live_server, axe_js, 
         seen = set(targets)
         queue = [u for u in targets]
         discovered = []
+        per_section: dict[str, int] = {}
         while queue and len(discovered) < MAX_DISCOVERED:
             url = queue.pop(0)
             page.goto(url, wait_until="load")
@@ -129,6 +169,10 @@ def test_role_pages_are_accessible_and_error_free(browser, live_server, axe_js, 
                 parts = urlsplit(href)
                 if (parts.netloc == urlsplit(live_server.url).netloc and parts.path.startswith(CRAWL_PREFIXES)
                         and not parts.path.endswith(CRAWL_SKIP) and href not in seen):
+                    section = "/" + parts.path.split("/")[1] + "/"
+                    if per_section.get(section, 0) >= MAX_PER_SECTION:
+                        continue
+                    per_section[section] = per_section.get(section, 0) + 1
                     seen.add(href)
                     discovered.append(href)
                     queue.append(href)
@@ -136,7 +180,7 @@ def test_role_pages_are_accessible_and_error_free(browser, live_server, axe_js, 
             problems = _check_page(page, errors, axe_js, url)
             if problems:
                 report.append(f"{urlsplit(url).path} (linked):\n  " + "\n  ".join(problems))
-        probes = [live_server.url + path for path in _case_probe_paths(live_server)]
+        probes = [live_server.url + path for path in _case_probe_paths(live_server) + _process_probe_paths(live_server)]
         for url in probes:
             problems = _check_page(page, errors, axe_js, url, allowed=(200, 403))
             if problems:
