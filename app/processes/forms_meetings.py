@@ -1,0 +1,119 @@
+"""Forms of the meeting pages: a meeting, an action item, its status, deleting, and the meeting list filter."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.forms import LocalDateField
+from app.processes.labels import WORK_STATUS_LABELS
+from app.processes.meetings import MAX_ITEM_TITLE, MAX_NOTE, MAX_TEXT, MAX_TITLE
+
+TOO_LONG = _l("Högst %(max)d tecken.")
+CHOOSE = _l("Välj ett alternativ i listan.")
+
+
+def to_id(value):
+    """Coerce a select value to an id: '' → None; anything that is not a whole number → -1 (never a choice)."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        if self.data:
+            known = {value for value, _label in self.choices}
+            if any(value not in known for value in self.data):
+                raise ValidationError(CHOOSE)
+
+
+def _select(label, **kwargs) -> SelectField:
+    return SelectField(label, invalid_choice_message=CHOOSE, invalid_value_message=CHOOSE, **kwargs)
+
+
+def _version_field():
+    """The version the form was opened at (optimistic locking)."""
+    return HiddenField(validators=[InputRequired(), Regexp(r"^\d{1,9}$")])
+
+
+def _status_field():
+    return _select(_l("Status"), choices=[(s.value, label) for s, label in WORK_STATUS_LABELS.items()])
+
+
+class MeetingForm(FlaskForm):
+    title = StringField(_l("Rubrik"), validators=[DataRequired(_l("Ange en rubrik.")),
+                                                  Length(max=MAX_TITLE, message=TOO_LONG)])
+    held_on = LocalDateField(_l("Datum"), validators=[DataRequired(_l("Ange mötets datum."))])
+    attendees = MultiCheckboxField(_l("Deltagande myndigheter"), coerce=to_id)
+    minutes = TextAreaField(_l("Protokoll"), validators=[Optional(), Length(max=MAX_TEXT, message=TOO_LONG)])
+    decisions = TextAreaField(_l("Beslut (ett per rad)"),
+                              validators=[Optional(), Length(max=MAX_TEXT, message=TOO_LONG)])
+
+    def set_agencies(self, agencies) -> None:
+        self.attendees.choices = [(a.id, a.name) for a in agencies]
+
+
+class MeetingEditForm(MeetingForm):
+    focus = TextAreaField(_l("Fokusområden"), validators=[Optional(), Length(max=MAX_TEXT, message=TOO_LONG)])
+    version = _version_field()
+
+
+class ActionItemForm(FlaskForm):
+    title = StringField(_l("Åtgärd"), validators=[DataRequired(_l("Ange vad som ska göras.")),
+                                                  Length(max=MAX_ITEM_TITLE, message=TOO_LONG)])
+    agency_id = _select(_l("Ansvarig myndighet"), coerce=to_id,
+                        validators=[InputRequired(_l("Välj en myndighet."))])
+    responsible_id = _select(_l("Ansvarig person (valfritt)"), coerce=to_id)
+    due_date = LocalDateField(_l("Klart senast"), validators=[DataRequired(_l("Ange ett datum."))])
+    status = _status_field()
+
+    def set_choices(self, agencies, people) -> None:
+        self.agency_id.choices = [("", _l("Välj myndighet"))] + [(a.id, a.name) for a in agencies]
+        self.responsible_id.choices = [("", _l("Ingen namngiven person"))] + [(uid, label) for uid, label, _a in people]
+
+    def validate_agency_id(self, field):
+        if field.data is None:
+            raise ValidationError(_l("Välj en myndighet."))
+
+
+class ActionItemEditForm(ActionItemForm):
+    version = _version_field()
+
+
+class ActionStatusForm(FlaskForm):
+    """What the owning agency may change: the status and the completion note, nothing else."""
+
+    status = _status_field()
+    completion_note = TextAreaField(_l("Kommentar när punkten är klar (valfritt)"),
+                                    validators=[Optional(), Length(max=MAX_NOTE, message=TOO_LONG)])
+    version = _version_field()
+
+
+class DeleteForm(FlaskForm):
+    confirmed = BooleanField(_l("Jag vill ta bort mötet, dess protokoll och åtgärdspunkter. Det går inte att ångra."),
+                             validators=[DataRequired(_l("Bekräfta borttagningen genom att kryssa i rutan."))])
+
+
+class OpenEstForm(FlaskForm):
+    """A button-only form; the CSRF token proves the request came from our page."""
+
+
+class MeetingFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Sök på rubrik"), validators=[Optional(), Length(max=100, message=TOO_LONG)])
+    kind = _select(_l("Typ av möte"), validators=[Optional()])
+
+    def set_kinds(self, labels) -> None:
+        self.kind.choices = [("", _l("Alla"))] + [(k.value, label) for k, label in labels.items()]
