@@ -11,7 +11,7 @@ from app.cases.work import my_work
 from app.extensions import csrf, db
 from app.main.forms import LanguageForm
 from app.security.audit import audited_read
-from app.security.authz import public, requires
+from app.security.authz import gate, public, requires
 from app.security.permissions import Permission
 
 bp = Blueprint("main", __name__)
@@ -22,10 +22,36 @@ bp = Blueprint("main", __name__)
 def index():
     """The signed-in user's start page; "my work" (codes and dates only) where the policy gives case work."""
     work = my_work(current_user)
+    process_work = _process_work(current_user)
     if work is None:
-        return render_template("main/index.html", work=None)
-    return audited_read("work.view", lambda: render_template("main/index.html", work=work, labels=labels),
+        return render_template("main/index.html", work=None, process_work=process_work)
+    return audited_read("work.view", lambda: render_template("main/index.html", work=work, labels=labels,
+                                                             process_work=process_work),
                         permission=Permission.HOME_VIEW, detail={"sections": ",".join(sorted(work.sections))})
+
+
+#: Rows of the user's own agency's milestones and action items shown on the start page (per kind).
+PROCESS_WORK_ROWS = 20
+
+
+def _process_work(user) -> dict | None:
+    """Process work for users who update milestones: their agency's late and due-soon items (titles, dates,
+    statuses; no personal data), and for process leaders the number of late items they can see.
+    None for everyone else (reporters, administrators, auditors see no process information)."""
+    if not gate().allowing_conditions(user, Permission.MILESTONE_UPDATE):
+        return None
+    from app.processes.dates import DUE_HORIZON_DAYS, local_today
+    from app.processes.due import EntryLinks, due_overview
+    from app.processes.labels import LATE_LABEL, WORK_STATUS_LABELS
+
+    today = local_today()
+    own = due_overview(user, today, DUE_HORIZON_DAYS, agency_id=user.agency_id, per_agency=PROCESS_WORK_ROWS)
+    late_total = None
+    if "always" in gate().allowing_conditions(user, Permission.PROCESS_MANAGE):
+        # One row per agency is enough: the counts are computed over all rows.
+        late_total = due_overview(user, today, DUE_HORIZON_DAYS, only_late=True, per_agency=1).late_total
+    return {"today": today, "days": DUE_HORIZON_DAYS, "own": own, "late_total": late_total,
+            "entry_url": EntryLinks(), "status_labels": WORK_STATUS_LABELS, "late_label": LATE_LABEL}
 
 
 @bp.get("/healthz")
