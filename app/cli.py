@@ -96,7 +96,9 @@ def categories_defaults():
 def init_app(app) -> None:
     from app.audit.cli import audit_cli
     from app.cases.cli import retention_cli
+    from app.processes.cli import digest_cli
     from app.security.crypto.cli import keys_cli
 
-    for group in (demo_cli, users_cli, policies_cli, categories_cli, audit_cli, keys_cli, retention_cli):
+    for group in (demo_cli, users_cli, policies_cli, categories_cli, audit_cli, keys_cli, retention_cli,
+                  digest_cli):
         app.cli.add_command(group)

@@ -59,6 +59,35 @@ def _local_secrets(instance_path: Path) -> dict[str, str]:
     return data
 
 
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+def _mail_settings(environment: str, instance_path: Path) -> dict:
+    """SMTP and outbox settings. The SMTP password is a secret: no default, and a user name needs it.
+
+    The test configuration never talks to a mail server: it always writes to the outbox.
+    """
+    local = environment in ("development", "test")
+    security = (env("SMTP_SECURITY", "starttls") or "").lower()
+    if security not in SMTP_SECURITY:
+        raise ConfigError(f"{PREFIX}SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, got {security!r}")
+    username, password = env("SMTP_USERNAME"), env("SMTP_PASSWORD")
+    if username and not password:
+        raise ConfigError(f"{PREFIX}SMTP_USERNAME is set but {PREFIX}SMTP_PASSWORD is missing")
+    outbox = env("MAIL_OUTBOX") or (str(instance_path / "outbox") if local else None)
+    return {
+        "LOTS_SMTP_HOST": None if environment == "test" else env("SMTP_HOST"),
+        "LOTS_SMTP_PORT": _int("SMTP_PORT", 465 if security == "ssl" else 587),
+        "LOTS_SMTP_USERNAME": username,
+        "LOTS_SMTP_PASSWORD": password,
+        "LOTS_SMTP_SECURITY": security,
+        "LOTS_SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 30),
+        "LOTS_MAIL_FROM": env("MAIL_FROM", "Lots <lots@localhost>" if local else None),
+        "LOTS_MAIL_OUTBOX": outbox,
+        "LOTS_BASE_URL": (env("BASE_URL", "http://localhost:5000" if local else None) or "").rstrip("/") or None,
+    }
+
+
 def load_config(instance_path: str | Path, overrides: dict | None = None) -> dict:
     """Build the Flask config mapping for the environment named by LOTS_ENV."""
     instance_path = Path(instance_path)
@@ -96,6 +125,7 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
     if unknown_roles:
         raise ConfigError(f"{PREFIX}MFA_REQUIRED_ROLES names unknown roles: {', '.join(sorted(unknown_roles))}")
     secure_cookies = not local or env("SECURE_COOKIES") == "1"
+    mail = _mail_settings(environment, instance_path)
 
     config = {
         "LOTS_ENV": environment,
@@ -138,6 +168,8 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "LOTS_API_MAX_BODY": _int("API_MAX_BODY", 2 * 1024 * 1024),
         "LOTS_API_RATE_LIMIT": env("API_RATE_LIMIT", "300 per minute"),
         "LOTS_API_IP_RATE_LIMIT": env("API_IP_RATE_LIMIT", "1200 per minute"),
+        # Mail (the daily digest): SMTP when LOTS_SMTP_HOST is set, else the outbox folder in development/test
+        **mail,
         # Flask-Security-Too
         "SECURITY_PASSWORD_SALT": values["PASSWORD_SALT"],
         "SECURITY_PASSWORD_HASH": "argon2",

@@ -41,8 +41,9 @@ DEMO_USERS = [
 
 
 def load_demo(*, incidents: bool = True) -> list[tuple[str, str]]:
-    """Create the demo agencies, users, cases and (unless ``incidents`` is False) two years of
-    incident reports with a published current week, where missing; return (e-mail, roles) rows."""
+    """Create the demo agencies, users, cases, processes (with meetings and interventions) and (unless
+    ``incidents`` is False) two years of incident reports with a published current week, where missing;
+    return (e-mail, roles) rows."""
     agencies = {a.name: a for a in db.session.scalars(select(Agency))}
     for name, kind in DEMO_AGENCIES:
         if name not in agencies:
@@ -57,6 +58,9 @@ def load_demo(*, incidents: bool = True) -> list[tuple[str, str]]:
     if incidents:
         load_demo_incidents(agencies=agencies, users=users)
         _publish_demo_week(users.get("analytiker@norrvik.example.org"))
+    from app.processes.demo import load_demo_processes
+
+    load_demo_processes(agencies, users)
     db.session.commit()
     return [(email, ", ".join(roles)) for email, _n, _a, roles in DEMO_USERS]
 
