@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, jsonify, render_template, request, session
+from flask import current_app, g, has_request_context, jsonify, render_template, request, session
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,8 +17,8 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def select_locale() -> str:
-    """Session choice first (the language switch), Swedish by default."""
-    chosen = session.get("lang")
+    """Session choice first (the language switch), Swedish by default (also outside a request, e.g. the CLI)."""
+    chosen = session.get("lang") if has_request_context() else None
     if chosen in current_app.config["LOTS_LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
