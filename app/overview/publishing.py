@@ -93,8 +93,21 @@ def area_shapes(areas: list[dict], polygons: dict[int, str | None]) -> list[dict
     return [{"area_id": a["id"], "polygon": parse_polygon(polygons.get(a["id"]))} for a in areas]
 
 
+def week_activity(iso_year: int, iso_week: int) -> dict:
+    """The interventions, processes and milestones of the week (app.processes.overview_links), as JSON.
+
+    Stored unfiltered in the snapshot: the page filters it for the reader when it is shown.
+    """
+    from app.processes.overview_links import week_activity as compute
+
+    return compute(iso_year, iso_week)
+
+
 def live_snapshot(iso_year: int, iso_week: int) -> dict:
-    """Everything the week page shows, computed now (ValueError for a week that does not exist)."""
+    """Everything the week page shows, computed now (ValueError for a week that does not exist).
+
+    Snapshots published before ``activity`` existed lack the key; readers treat it as empty.
+    """
     polygons: dict[int, str | None] = {}
     figures = week_figures_with_polygons(iso_year, iso_week, polygons)
     note = get_note(iso_year, iso_week)
@@ -105,6 +118,7 @@ def live_snapshot(iso_year: int, iso_week: int) -> dict:
         "shapes": area_shapes(figures["areas"], polygons),
         "note": {"analysis": note.analysis if note else None, "focus": note.focus if note else None},
         "exit": exit_figures(monday, monday + timedelta(days=6)),
+        "activity": week_activity(iso_year, iso_week),
         "generated_at": utcnow().isoformat(),
     }
 

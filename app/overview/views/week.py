@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,6 +20,9 @@ from app.overview.charts import figure_charts, fmt_change, fmt_num, fmt_p
 from app.overview.figures import current_week, is_valid_week, period_figures, shift_week
 from app.overview.forms_week import NoteForm, PeriodError, PublishForm, parse_period
 from app.overview.views import overview_bp as bp
+from app.processes import overview_links
+from app.processes.labels import (INTERVENTION_KIND_LABELS, LATE_LABEL, PROCESS_STATUS_LABELS, PROCESS_TYPE_LABELS,
+                                  WORK_STATUS_LABELS)
 from app.security.audit import audited_read
 from app.security.authz import can, requires
 from app.security.permissions import Permission
@@ -52,6 +55,35 @@ def _phase_labels() -> dict:
     return {phase.value: str(label) for phase, label in PHASE_LABELS.items()}
 
 
+def _labels() -> dict:
+    """Display labels of the activity's enum values (plain strings, also for the PDF)."""
+    return {
+        "intervention_kind": {k.value: str(v) for k, v in INTERVENTION_KIND_LABELS.items()},
+        "process_type": {k.value: str(v) for k, v in PROCESS_TYPE_LABELS.items()},
+        "process_status": {k.value: str(v) for k, v in PROCESS_STATUS_LABELS.items()},
+        "work_status": {k.value: str(v) for k, v in WORK_STATUS_LABELS.items()},
+        "late": str(LATE_LABEL),
+    }
+
+
+def _activity(snapshot: dict | None) -> dict | None:
+    """The snapshot's interventions, processes and milestones that the current user may see (None: no snapshot).
+
+    Filtered here for every path (live, published, PDF): the snapshot holds them unfiltered.
+    """
+    if not snapshot:
+        return None
+    activity = overview_links.visible_activity(snapshot.get("activity"), current_user)
+    views = current_app.view_functions
+    return {
+        **activity,
+        "areas": overview_links.by_area(activity, snapshot["figures"]["areas"]),
+        "labels": _labels(),
+        "link_interventions": "interventions.detail" in views,
+        "link_processes": "processes.detail" in views,
+    }
+
+
 def _context(year: int, week: int, snapshot: dict | None, *, version=None) -> dict:
     """What the week templates need: plain data plus the SVG charts."""
     locale = _locale()
@@ -65,6 +97,7 @@ def _context(year: int, week: int, snapshot: dict | None, *, version=None) -> di
         "version": {"number": version.number, "published_at": version.published_at} if version is not None else None,
         "phase_labels": _phase_labels(), "prev_week": (prev_y, prev_w), "next_week": (next_y, next_w),
         "summary": json.loads(version.change_summary) if version is not None and version.change_summary else None,
+        "activity": _activity(snapshot),
     }
 
 
