@@ -55,12 +55,14 @@ def load_demo(*, incidents: bool = True) -> list[tuple[str, str]]:
     load_demo_cases(agencies, users)
     from app.overview.demo import load_demo_incidents
 
-    if incidents:
-        load_demo_incidents(agencies=agencies, users=users)
-        _publish_demo_week(users.get("analytiker@norrvik.example.org"))
     from app.processes.demo import load_demo_processes
 
+    if incidents:
+        load_demo_incidents(agencies=agencies, users=users)
+    # Processes before publishing, so the published week freezes the interventions and processes active in it.
     load_demo_processes(agencies, users)
+    if incidents:
+        _publish_demo_week(users.get("analytiker@norrvik.example.org"))
     db.session.commit()
     return [(email, ", ".join(roles)) for email, _n, _a, roles in DEMO_USERS]
 
