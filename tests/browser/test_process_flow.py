@@ -1,0 +1,85 @@
+"""A process leader runs a process and the weekly EST meeting end to end in Chromium."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.browser.conftest import PageErrors, log_in
+
+LEADER = "processledare@norrvik.example.org"
+
+
+def _submit(page, form_selector: str = "main form[method=post]") -> None:
+    with page.expect_navigation():
+        page.click(f"{form_selector} button[type=submit]:not(.danger) >> nth=0")
+
+
+@pytest.mark.browser
+def test_process_leader_runs_a_process_and_the_est_meeting(browser, live_server):
+    from app.overview.figures import current_week
+    from app.processes.dates import local_today
+
+    today = local_today()
+    year, week = current_week()
+    context = browser.new_context(locale="sv-SE")
+    try:
+        page = context.new_page()
+        errors = PageErrors(page)
+        log_in(page, live_server, LEADER)
+
+        # A new process with two participating agencies.
+        page.goto(live_server.url + "/processes/new")
+        page.fill("input[name=name]", "Trygg skolväg (webbläsartest)")
+        page.select_option("select[name=type]", "est_area")
+        page.check("input[name=agency_ids] >> nth=0")
+        page.check("input[name=agency_ids] >> nth=1")
+        page.fill("input[name=start_date]", (today - timedelta(days=30)).isoformat())
+        page.fill("textarea[name=goal]", "Färre incidenter på skolvägen.")
+        _submit(page)
+        assert "/processes/" in page.url and page.url.rstrip("/").split("/")[-1].isdigit(), page.url
+        process_url = page.url
+        assert "Trygg skolväg (webbläsartest)" in page.content()
+
+        # A milestone that is already late: it shows as late on the process page, the timeline and the due page.
+        with page.expect_navigation():
+            page.click("a:has-text('Nytt delmål')")
+        page.fill("input[name=title]", "Kartlägg otrygga platser")
+        page.select_option("select[name=agency_id]", index=1)
+        page.fill("input[name=due_date]", (today - timedelta(days=3)).isoformat())
+        _submit(page)
+        page.goto(process_url)
+        assert page.locator("text=Kartlägg otrygga platser").count() >= 1
+        assert page.locator("svg.timeline").count() == 1, "the timeline is drawn"
+        assert page.locator("main >> text=Försenad").count() >= 1, "the late milestone is marked"
+        page.goto(live_server.url + "/processes/due")
+        assert page.locator("text=Kartlägg otrygga platser").count() >= 1, "the late milestone is on the due page"
+
+        # This week's EST meeting: open it from the overview's agenda, add an action item and the focus areas.
+        page.goto(live_server.url + "/meetings/est")
+        if page.locator("button:has-text('Öppna EST-mötet')").count():
+            with page.expect_navigation():
+                page.click("button:has-text('Öppna EST-mötet')")
+        assert "/meetings/" in page.url
+        meeting_url = page.url
+        assert f"vecka {week}" in page.content().lower()
+        with page.expect_navigation():
+            page.click("a:has-text('Ny åtgärdspunkt')")
+        page.fill("input[name=title]", "Extra kvällsvandring vid stationen")
+        page.select_option("select[name=agency_id]", index=1)
+        page.fill("input[name=due_date]", (today + timedelta(days=7)).isoformat())
+        _submit(page)
+        page.goto(meeting_url)
+        assert page.locator("text=Extra kvällsvandring vid stationen").count() >= 1
+        with page.expect_navigation():
+            page.click("main a:has-text('Redigera') >> nth=0")
+        page.fill("textarea[name=minutes]", "Genomgång av veckans lägesbild.")
+        page.fill("textarea[name=focus]", "Stationsområdet kvällstid (webbläsartest).")
+        _submit(page)
+        page.goto(live_server.url + f"/overview/{year}/{week}")
+        assert page.locator("text=Stationsområdet kvällstid (webbläsartest).").count() >= 1, \
+            "the focus decided in the EST meeting shows on the overview"
+        assert not [e for e in errors.take() if "favicon" not in e]
+    finally:
+        context.close()
