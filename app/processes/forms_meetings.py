@@ -41,9 +41,14 @@ def _select(label, **kwargs) -> SelectField:
     return SelectField(label, invalid_choice_message=CHOOSE, invalid_value_message=CHOOSE, **kwargs)
 
 
+#: A missing or garbled hidden version field (the form was not the one this page sent).
+VERSION_MESSAGE = _l("Formuläret saknar uppgift om vilken version du ändrar. Ladda om sidan och gör om ändringen. "
+                     "Inget har sparats.")
+
+
 def _version_field():
     """The version the form was opened at (optimistic locking)."""
-    return HiddenField(validators=[InputRequired(), Regexp(r"^\d{1,9}$")])
+    return HiddenField(validators=[InputRequired(VERSION_MESSAGE), Regexp(r"^\d{1,9}$", message=VERSION_MESSAGE)])
 
 
 def _status_field():

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, or_, select
@@ -82,10 +82,13 @@ def _check_version(obj, expected: Any, message) -> None:
         raise MeetingConflict(message)
 
 
-def _flush_or_conflict(message) -> None:
-    """Flush inside a savepoint; a concurrent writer (StaleDataError) becomes a MeetingConflict."""
+def _flush_or_conflict(message, apply: Callable[[], None]) -> None:
+    """Make the changes (``apply``) and flush them inside a savepoint; a concurrent writer (StaleDataError)
+    becomes a MeetingConflict and the changes are undone. They must be made inside the savepoint:
+    begin_nested() flushes what is pending first, outside it, where a StaleDataError would be a 500."""
     savepoint = db.session.begin_nested()
     try:
+        apply()
         db.session.flush()
     except StaleDataError:
         savepoint.rollback()
@@ -202,20 +205,21 @@ def update_meeting(meeting: Meeting, actor, *, expected_version, title: str, hel
     wanted = {int(i) for i in attendee_ids or ()}
     # An attendee that has since been deactivated may stay; new ones must be active.
     attendees = [a for a in meeting.attendees if a.id in wanted] + _agencies(wanted - current_ids)
-    changed = []
-    for name, value in (("title", title), ("held_on", held_on)):
-        if getattr(meeting, name) != value:
-            setattr(meeting, name, value)
-            changed.append(name)
+    values = {"title": title, "held_on": held_on, "minutes": minutes, "decisions": decisions}
+    changed = [name for name in ("title", "held_on") if getattr(meeting, name) != values[name]]
     if wanted != current_ids:
-        meeting.attendees = attendees
         changed.append("attendees")
-    for name, value in (("minutes", minutes), ("decisions", decisions)):
-        if (getattr(meeting, name) or None) != value:
-            setattr(meeting, name, value)
-            changed.append(name)
+    changed += [name for name in ("minutes", "decisions") if (getattr(meeting, name) or None) != values[name]]
+
+    def apply() -> None:
+        for name in changed:
+            if name == "attendees":
+                meeting.attendees = attendees
+            else:
+                setattr(meeting, name, values[name])
+
     if changed:
-        _flush_or_conflict(CONFLICT_MESSAGE)
+        _flush_or_conflict(CONFLICT_MESSAGE, apply)
         audit.record("meeting.update", obj=meeting, actor=actor, detail={"fields": ",".join(changed)})
     if meeting.kind == MeetingKind.EST and focus is not None:
         set_focus(meeting, focus, actor)
@@ -425,12 +429,14 @@ def update_action_item(item: ActionItem, actor, *, expected_version, title: str,
     changed = [name for name, value in values.items() if getattr(item, name) != value]
     if not changed:
         return item
-    for name in changed:
-        setattr(item, name, values[name])
-    if "agency_id" in changed:
-        item.agency = agency
-    _complete(item, status, actor)
-    _flush_or_conflict(ITEM_CONFLICT_MESSAGE)
+    def apply() -> None:
+        for name in changed:
+            setattr(item, name, values[name])
+        if "agency_id" in changed:
+            item.agency = agency
+        _complete(item, status, actor)
+
+    _flush_or_conflict(ITEM_CONFLICT_MESSAGE, apply)
     audit.record("action_item.update", obj=item, actor=actor,
                  detail={"fields": ",".join(changed), "status": status.value})
     return item
@@ -446,10 +452,12 @@ def update_action_status(item: ActionItem, actor, *, expected_version, status, c
                if getattr(item, name) != value]
     if not changed:
         return item
-    item.status = status
-    item.completion_note = note
-    _complete(item, status, actor)
-    _flush_or_conflict(ITEM_CONFLICT_MESSAGE)
+    def apply() -> None:
+        item.status = status
+        item.completion_note = note
+        _complete(item, status, actor)
+
+    _flush_or_conflict(ITEM_CONFLICT_MESSAGE, apply)
     audit.record("action_item.update", obj=item, actor=actor,
                  detail={"fields": ",".join(changed), "status": status.value})
     return item

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
@@ -149,10 +149,13 @@ def _id_list(ids: Iterable[int], limit: int = 60) -> str:
     return out
 
 
-def _flush_or_conflict() -> None:
-    """Flush in a savepoint: a concurrent writer's newer version surfaces as ProcessConflict."""
+def _flush_or_conflict(apply: Callable[[], None]) -> None:
+    """Make the changes (``apply``) and flush them in a savepoint: a concurrent writer's newer version surfaces
+    as ProcessConflict and the changes are undone. They must be made inside the savepoint: begin_nested()
+    flushes what is pending first, outside it, where a StaleDataError would be a 500 and spoil the session."""
     savepoint = db.session.begin_nested()
     try:
+        apply()
         db.session.flush()
     except StaleDataError:
         savepoint.rollback()
@@ -367,11 +370,14 @@ def update_process(process: Process, actor, *, expected_version, **changes) -> P
     if "agencies" in changed or "owner_agency" in changed:
         _check_milestone_owners_stay(process, values)
     old_status = process.status
-    for name in changed:
-        setattr(process, name, values[name])
-    if process.owner_agency is not None:
-        process.owner_agency_id = process.owner_agency.id
-    _flush_or_conflict()
+
+    def apply() -> None:
+        for name in changed:
+            setattr(process, name, values[name])
+        if process.owner_agency is not None:
+            process.owner_agency_id = process.owner_agency.id
+
+    _flush_or_conflict(apply)
     detail = {"fields": ",".join(changed)}
     if "status" in changed:
         detail.update(status_from=old_status.value, status=process.status.value)
@@ -529,17 +535,20 @@ def update_milestone(milestone: Milestone, actor, *, expected_version, **changes
         return MilestoneChange(milestone, (), [])
     before = schedule.projected_dates(all_milestones)
     old_due, old_status = milestone.due_date, milestone.status
-    for name in changed:
-        if name in ("title", "due_date", "status", "completion_note"):
-            setattr(milestone, name, values[name])
-    if "agency_id" in changed:
-        milestone.agency = agency
-    if "responsible_id" in changed:
-        milestone.responsible = responsible
-    if deps_changed:
-        milestone.depends_on = depends_on
-    _mark_completion(milestone, actor)
-    _flush_or_conflict()
+
+    def apply() -> None:
+        for name in changed:
+            if name in ("title", "due_date", "status", "completion_note"):
+                setattr(milestone, name, values[name])
+        if "agency_id" in changed:
+            milestone.agency = agency
+        if "responsible_id" in changed:
+            milestone.responsible = responsible
+        if deps_changed:
+            milestone.depends_on = depends_on
+        _mark_completion(milestone, actor)
+
+    _flush_or_conflict(apply)
     after = schedule.projected_dates(all_milestones)
     pushed = [schedule.Push(m, before[m.id], after[m.id]) for m in all_milestones
               if m.id != milestone.id and m.id in before and before[m.id] != after.get(m.id)]

@@ -38,6 +38,11 @@ def _process_url(process: Process | None) -> str | None:
 
 
 def _render(template: str, status: int = 200, **context):
+    form = context.get("form")
+    hidden = form.errors.get("version") if form is not None and form.errors else None
+    if hidden and hidden[0] not in form.form_errors:
+        # The hidden version field has no place on the page to show its error: show it above the form.
+        form.form_errors.append(hidden[0])
     return render_template(template, labels=LABELS, process_url=_process_url, **context), status
 
 

@@ -38,7 +38,9 @@ def _fail(form, exc: service.ProcessError) -> int:
 
 def _invalid(form, status: int) -> int:
     if status == 400 and form.errors and not form.form_errors:
-        form.form_errors.append(_("Rätta de markerade uppgifterna. Inget har sparats."))
+        # The hidden version field has no place on the page to show its error: show it above the form.
+        hidden = form.errors.get("version")
+        form.form_errors.append(hidden[0] if hidden else _("Rätta de markerade uppgifterna. Inget har sparats."))
     return status
 
 
