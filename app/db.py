@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Callable
 from datetime import datetime, timezone
 
 from flask_sqlalchemy import SQLAlchemy
@@ -84,3 +85,24 @@ def configure_engine(engine) -> None:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+
+
+def flush_in_savepoint(apply: Callable[[], object], conflict: Callable[[], Exception],
+                       errors: tuple[type[Exception], ...] = ()) -> None:
+    """Make changes (``apply``) and flush them inside a savepoint (optimistic locking).
+
+    A concurrent writer's newer version (StaleDataError, plus ``errors``) undoes the
+    changes and raises ``conflict()`` instead: a 409 for the user, never a 500. The
+    changes must be made inside the savepoint, because begin_nested() first flushes
+    what is pending, outside it, where a StaleDataError would spoil the session.
+    """
+    from sqlalchemy.orm.exc import StaleDataError
+
+    savepoint = db.session.begin_nested()
+    try:
+        apply()
+        db.session.flush()
+    except (StaleDataError, *errors):
+        savepoint.rollback()
+        raise conflict() from None
+    savepoint.commit()

@@ -16,10 +16,9 @@ from flask import abort
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.admin.models import Agency
-from app.db import utcnow
+from app.db import flush_in_savepoint, utcnow
 from app.extensions import db
 from app.overview.models import Area, Category
 from app.processes.access import MAX_ID, visible_processes_query
@@ -218,18 +217,14 @@ def update_intervention(intervention: Intervention, values: dict[str, Any], *, e
         changed.append("categories")
     if not changed:
         return intervention
-    savepoint = db.session.begin_nested()
-    try:
+    def apply() -> None:
         for name in ("title", "kind", "description", "agency_id", "start_date", "end_date", "process", "areas",
                      "categories"):
             setattr(intervention, name, clean[name])
         # Touch the row so its version moves even when only the link tables change.
         intervention.updated_at = utcnow()
-        db.session.flush()
-    except StaleDataError:
-        savepoint.rollback()
-        raise InterventionConflict(CONFLICT_MESSAGE) from None
-    savepoint.commit()
+
+    flush_in_savepoint(apply, lambda: InterventionConflict(CONFLICT_MESSAGE))
     audit.record("intervention.update", object_type="intervention", object_id=intervention.id,
                  detail={"fields": ",".join(sorted(changed))[:100]})
     return intervention

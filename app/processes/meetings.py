@@ -25,10 +25,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.admin.models import Agency
-from app.db import db, utcnow
+from app.db import db, flush_in_savepoint, utcnow
 from app.overview.figures import week_figures, week_start
 from app.overview.publishing import get_note, save_note
 from app.processes.dates import is_late, local_today
@@ -83,17 +82,8 @@ def _check_version(obj, expected: Any, message) -> None:
 
 
 def _flush_or_conflict(message, apply: Callable[[], None]) -> None:
-    """Make the changes (``apply``) and flush them inside a savepoint; a concurrent writer (StaleDataError)
-    becomes a MeetingConflict and the changes are undone. They must be made inside the savepoint:
-    begin_nested() flushes what is pending first, outside it, where a StaleDataError would be a 500."""
-    savepoint = db.session.begin_nested()
-    try:
-        apply()
-        db.session.flush()
-    except StaleDataError:
-        savepoint.rollback()
-        raise MeetingConflict(message) from None
-    savepoint.commit()
+    """Make the changes in a savepoint; a concurrent writer's newer version becomes a MeetingConflict."""
+    flush_in_savepoint(apply, lambda: MeetingConflict(message))
 
 
 def active_agencies(include: set[int] | None = None) -> list[Agency]:

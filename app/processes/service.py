@@ -18,10 +18,9 @@ from typing import Any, Callable, Iterable
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.admin.models import Agency
-from app.db import db, utcnow
+from app.db import db, flush_in_savepoint, utcnow
 from app.overview.models import Area, Category
 from app.processes import schedule
 from app.processes.access import MAX_ID
@@ -150,17 +149,8 @@ def _id_list(ids: Iterable[int], limit: int = 60) -> str:
 
 
 def _flush_or_conflict(apply: Callable[[], None]) -> None:
-    """Make the changes (``apply``) and flush them in a savepoint: a concurrent writer's newer version surfaces
-    as ProcessConflict and the changes are undone. They must be made inside the savepoint: begin_nested()
-    flushes what is pending first, outside it, where a StaleDataError would be a 500 and spoil the session."""
-    savepoint = db.session.begin_nested()
-    try:
-        apply()
-        db.session.flush()
-    except StaleDataError:
-        savepoint.rollback()
-        raise ProcessConflict(CONFLICT_MESSAGE) from None
-    savepoint.commit()
+    """Make the changes in a savepoint; a concurrent writer's newer version becomes a ProcessConflict."""
+    flush_in_savepoint(apply, lambda: ProcessConflict(CONFLICT_MESSAGE))
 
 
 # ------------------------------------------------------------------ choices for the forms

@@ -89,7 +89,7 @@ def month_ticks(start: date, end: date, max_ticks: int = MAX_TICKS) -> list[date
     else:
         step = max(months // max_ticks, 1)
     if step > 1:  # align on the calendar (quarters start in Jan/Apr/Jul/Oct, years in January)
-        for _ in range(12):
+        for _attempt in range(12):
             if (first.month - 1) % min(step, 12) == 0:
                 break
             first = _add_months(first, 1)

@@ -18,8 +18,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
+from app.db import flush_in_savepoint
 from app.extensions import db
 from app.overview.figures import period_figures, shift_week
 from app.overview.figures import hotspots as hotspot_rule
@@ -125,18 +125,15 @@ def save_document(year: int, kind: YearlyDocumentKind, texts: dict[str, str], *,
     before = section_texts(document)
     after = {key: (texts.get(key) or "").strip() for key in keys}
     changed = [key for key in keys if before.get(key, "") != after[key]]
-    savepoint = db.session.begin_nested()
-    try:
+    def apply() -> None:
+        nonlocal document
         if document is None:
             document = YearlyDocument(year=year, kind=kind)
             db.session.add(document)
         document.sections = json.dumps(after, ensure_ascii=False, sort_keys=True)
         document.updated_by_id = getattr(by, "id", None)
-        db.session.flush()
-    except (StaleDataError, IntegrityError):
-        savepoint.rollback()
-        raise YearlyConflict(CONFLICT_MESSAGE) from None
-    savepoint.commit()
+
+    flush_in_savepoint(apply, lambda: YearlyConflict(CONFLICT_MESSAGE), errors=(IntegrityError,))
     record("yearly.update", object_type="yearly_document", object_id=f"{year}-{kind.value}",
            detail={"year": year, "kind": kind.value, "sections": ",".join(changed) or "none"})
     return document
