@@ -9,37 +9,23 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.forms import LocalDateField
+from app.processes.form_fields import CHOOSE, TOO_LONG, safe_id
+from app.processes.form_fields import select as _select
+from app.processes.form_fields import strip as _strip
+from app.processes.form_fields import version_field as _version_field
 from app.processes.labels import PROCESS_STATUS_LABELS, PROCESS_TYPE_LABELS, WORK_STATUS_LABELS
 from app.processes.service import MAX_GOAL, MAX_NAME, MAX_NOTE, MAX_TITLE
 
-TOO_LONG = _l("Högst %(max)d tecken.")
-CHOOSE = _l("Välj ett alternativ i listan.")
 ANY = ("", _l("Alla"))
 
 
 def _choices(labels: dict) -> list[tuple[str, str]]:
     return [(key.value, label) for key, label in labels.items()]
-
-
-def safe_id(value):
-    """A select value as an id: '' → None, anything that is not a whole number → -1 (never an id)."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, int):
-        return value
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return -1
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -54,23 +40,9 @@ class MultiCheckboxField(SelectMultipleField):
         super().__init__(*args, **kwargs)
 
 
-def _select(label, **kwargs) -> SelectField:
-    return SelectField(label, invalid_choice_message=CHOOSE, invalid_value_message=CHOOSE, **kwargs)
-
-
 def _id_select(label, **kwargs) -> SelectField:
     """A select of ids whose value the service checks (so a forged id gets the service's clear message)."""
     return SelectField(label, coerce=safe_id, validate_choice=False, **kwargs)
-
-
-#: A missing or garbled hidden version field (the form was not the one this page sent).
-VERSION_MESSAGE = _l("Formuläret saknar uppgift om vilken version du ändrar. Ladda om sidan och gör om ändringen. "
-                     "Inget har sparats.")
-
-
-def _version_field():
-    """The version the form was opened at (optimistic locking)."""
-    return HiddenField(validators=[InputRequired(VERSION_MESSAGE), Regexp(r"^\d{1,9}$", message=VERSION_MESSAGE)])
 
 
 def _not_before(other: str, message):

@@ -12,29 +12,17 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.forms import LocalDateField
+from app.processes.form_fields import TOO_LONG
+from app.processes.form_fields import safe_id as _int_or_none
+from app.processes.form_fields import strip as _strip
 from app.processes import evaluation as ev
 from app.processes.labels import INTERVENTION_KIND_LABELS
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 5000
-TOO_LONG = _l("Högst %(max)d tecken.")
 UNKNOWN_CHOICE = _l("Ett av de valda alternativen finns inte (längre). Välj i listan.")
 
 KIND_CHOICES = [(kind.value, label) for kind, label in INTERVENTION_KIND_LABELS.items()]
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _int_or_none(value):
-    """'' → None; anything else must be a whole number, else -1 (never a choice: the select refuses it)."""
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
 
 
 class IdSelectField(SelectField):

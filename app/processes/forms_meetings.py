@@ -4,26 +4,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.forms import LocalDateField
+from app.processes.form_fields import CHOOSE, TOO_LONG
+from app.processes.form_fields import safe_id as to_id
+from app.processes.form_fields import select as _select
+from app.processes.form_fields import version_field as _version_field
 from app.processes.labels import WORK_STATUS_LABELS
 from app.processes.meetings import MAX_ITEM_TITLE, MAX_NOTE, MAX_TEXT, MAX_TITLE
 
-TOO_LONG = _l("Högst %(max)d tecken.")
-CHOOSE = _l("Välj ett alternativ i listan.")
-
-
-def to_id(value):
-    """Coerce a select value to an id: '' → None; anything that is not a whole number → -1 (never a choice)."""
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -35,20 +27,6 @@ class MultiCheckboxField(SelectMultipleField):
             known = {value for value, _label in self.choices}
             if any(value not in known for value in self.data):
                 raise ValidationError(CHOOSE)
-
-
-def _select(label, **kwargs) -> SelectField:
-    return SelectField(label, invalid_choice_message=CHOOSE, invalid_value_message=CHOOSE, **kwargs)
-
-
-#: A missing or garbled hidden version field (the form was not the one this page sent).
-VERSION_MESSAGE = _l("Formuläret saknar uppgift om vilken version du ändrar. Ladda om sidan och gör om ändringen. "
-                     "Inget har sparats.")
-
-
-def _version_field():
-    """The version the form was opened at (optimistic locking)."""
-    return HiddenField(validators=[InputRequired(VERSION_MESSAGE), Regexp(r"^\d{1,9}$", message=VERSION_MESSAGE)])
 
 
 def _status_field():
