@@ -37,6 +37,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from bench import release_database
+
 ROOT = Path(__file__).resolve().parent.parent
 RATIO_TARGET = 0.40
 PDF_TARGET_S = 1.5
@@ -355,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import pyotp
     from flask_migrate import upgrade
-    from sqlalchemy import inspect, text
+    from sqlalchemy import inspect
 
     from app import create_app
     from app.db import db
@@ -387,13 +389,7 @@ def main(argv: list[str] | None = None) -> int:
                     ok = bench_page(port, browser, bare_rps, args.clients, args.seconds, log)
                     ok = bench_pdf(port, email, totp_key) and ok
             finally:
-                db.session.rollback()
-                db.session.close()
-                if db.engine.dialect.name == "postgresql":
-                    with db.engine.begin() as conn:
-                        conn.execute(text("DROP SCHEMA public CASCADE"))
-                        conn.execute(text("CREATE SCHEMA public"))
-                db.engine.dispose()
+                release_database(db)
     return 0 if ok else 1
 
 

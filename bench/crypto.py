@@ -19,6 +19,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bench import release_database
+
 FIELDS = 40
 DECRYPT_TARGET_MS = 0.5
 ROTATE_TARGET_S = 30.0
@@ -149,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from flask_migrate import upgrade
-    from sqlalchemy import inspect, text
+    from sqlalchemy import inspect
 
     from app import create_app
     from app.db import db
@@ -170,13 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                 ok = bench_decrypt(db, record_cls, args.records)
                 ok = bench_rotate(db, args.participants, args.batch_size) and ok
             finally:
-                db.session.rollback()
-                db.session.close()
-                if db.engine.dialect.name == "postgresql":
-                    with db.engine.begin() as conn:
-                        conn.execute(text("DROP SCHEMA public CASCADE"))
-                        conn.execute(text("CREATE SCHEMA public"))
-                db.engine.dispose()
+                release_database(db)
     return 0 if ok else 1
 
 

@@ -31,6 +31,8 @@ from pathlib import Path
 
 from bench.processes import _inline, p95, raw_runner, timings
 
+from bench import release_database
+
 TARGET_MS = 1000.0
 AREAS = ("omr00", "omr01")
 CATEGORIES = ("skadegorelse", "klotter", "samling")
@@ -98,7 +100,7 @@ def _own_sql(app, db, kwargs) -> list[str]:
 
 def run_one(url: str, reports: int, rounds: int, tmp: Path) -> bool:
     from flask_migrate import upgrade
-    from sqlalchemy import inspect, text
+    from sqlalchemy import inspect
 
     from app import create_app
     from app.db import db
@@ -156,13 +158,7 @@ def run_one(url: str, reports: int, rounds: int, tmp: Path) -> bool:
         finally:
             if raw is not None:
                 raw.close()
-            db.session.rollback()
-            db.session.close()
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.begin() as conn:
-                    conn.execute(text("DROP SCHEMA public CASCADE"))
-                    conn.execute(text("CREATE SCHEMA public"))
-            db.engine.dispose()
+            release_database(db)
 
 
 def main(argv: list[str] | None = None) -> int:

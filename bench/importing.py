@@ -23,6 +23,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from bench import release_database
+
 TARGET_S = 30.0
 
 
@@ -149,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from flask_migrate import upgrade
-    from sqlalchemy import inspect, text
+    from sqlalchemy import inspect
 
     from app import create_app
     from app.db import db
@@ -166,13 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 ok = run(db, app, args.rows)
             finally:
-                db.session.rollback()
-                db.session.close()
-                if db.engine.dialect.name == "postgresql":
-                    with db.engine.begin() as conn:
-                        conn.execute(text("DROP SCHEMA public CASCADE"))
-                        conn.execute(text("CREATE SCHEMA public"))
-                db.engine.dispose()
+                release_database(db)
     return 0 if ok else 1
 
 

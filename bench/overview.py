@@ -34,6 +34,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from bench import release_database
+
 PAGE_TARGET_MS = 300.0
 PAGE_RATIO_TARGET = 3.0
 PERIOD_TARGET_MS = 1000.0
@@ -210,7 +212,7 @@ def _raw_runner(raw, sql: str):
 
 def run_one(url: str, reports: int, rounds: int, tmp: Path, *, pdf_and_period: bool) -> bool:
     from flask_migrate import upgrade
-    from sqlalchemy import inspect, text
+    from sqlalchemy import inspect
 
     from app import create_app
     from app.db import db
@@ -279,13 +281,7 @@ def run_one(url: str, reports: int, rounds: int, tmp: Path, *, pdf_and_period: b
         finally:
             if raw is not None:
                 raw.close()
-            db.session.rollback()
-            db.session.close()
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.begin() as conn:
-                    conn.execute(text("DROP SCHEMA public CASCADE"))
-                    conn.execute(text("CREATE SCHEMA public"))
-            db.engine.dispose()
+            release_database(db)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from bench import release_database
+
 PAGE_TARGET_MS = 300.0
 EMAIL = "bench.processledare@example.org"
 PASSWORD = secrets.token_urlsafe(16)
@@ -245,7 +247,7 @@ def _inline(db, statement: str, parameters) -> str:
 
 def run_one(url: str, processes: int, milestones: int, rounds: int, tmp: Path) -> bool:
     from flask_migrate import upgrade
-    from sqlalchemy import inspect, text
+    from sqlalchemy import inspect
 
     from app import create_app
     from app.db import db
@@ -289,13 +291,7 @@ def run_one(url: str, processes: int, milestones: int, rounds: int, tmp: Path) -
         finally:
             if raw is not None:
                 raw.close()
-            db.session.rollback()
-            db.session.close()
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.begin() as conn:
-                    conn.execute(text("DROP SCHEMA public CASCADE"))
-                    conn.execute(text("CREATE SCHEMA public"))
-            db.engine.dispose()
+            release_database(db)
 
 
 def main(argv: list[str] | None = None) -> int:

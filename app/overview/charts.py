@@ -25,8 +25,12 @@ INK = "#222222"
 FONT = "sans-serif"
 
 
-def _num(value: float) -> str:
+def svg_num(value: float) -> str:
+    """A coordinate for SVG: one decimal at most, no trailing zeros."""
     return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+_num = svg_num
 
 
 def trend_bars(values: Sequence[int], labels: Sequence[str], title: str, *, width: int = 180, height: int = 48,

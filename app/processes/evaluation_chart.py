@@ -11,16 +11,14 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
+from app.overview.charts import svg_num as _num
+
 TREATED = "#08519c"
 COMPARISON = "#d95f02"
 INK = "#222222"
 GRID = "#dddddd"
 START = "#555555"
 FONT = "sans-serif"
-
-
-def _num(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def _ticks(value: float) -> tuple[float, float]:

@@ -27,6 +27,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from app.overview.charts import svg_num as _n
 from app.processes.models import Milestone, WorkStatus
 
 # Geometry of the viewBox (user units; the CSS scales the chart to the page width).
@@ -49,10 +50,6 @@ RED = "#a4161a"
 LATE_BG = "#fbe9e9"
 PUSH = "#7a4b00"
 FONT = "sans-serif"
-
-
-def _n(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def _truncate(text: str, limit: int = MAX_LABEL) -> str:
