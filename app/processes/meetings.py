@@ -200,11 +200,19 @@ def update_meeting(meeting: Meeting, actor, *, expected_version, title: str, hel
     if wanted != current_ids:
         changed.append("attendees")
     changed += [name for name in ("minutes", "decisions") if (getattr(meeting, name) or None) != values[name]]
+    if meeting.kind == MeetingKind.EST and focus is not None:
+        note = get_note(meeting.iso_year, meeting.iso_week)
+        if (note.focus if note else None) != _text(focus, MAX_TEXT):
+            changed.append("focus")
 
     def apply() -> None:
         for name in changed:
             if name == "attendees":
                 meeting.attendees = attendees
+            elif name == "focus":
+                # The focus lives in the week's note: touch the meeting so its version moves too,
+                # and a second person editing the same focus gets the conflict message.
+                meeting.updated_at = utcnow()
             else:
                 setattr(meeting, name, values[name])
 

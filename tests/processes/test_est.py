@@ -198,3 +198,22 @@ def test_est_meeting_is_held_today_when_opened_in_its_own_week():
 
     assert est_meeting_day(2026, 48, today=date(2026, 11, 26)) == date(2026, 11, 26)
     assert est_meeting_day(2026, 48, today=date(2026, 12, 3)) == date(2026, 11, 23)
+
+
+def test_two_leaders_changing_only_the_focus_get_a_conflict(app, db, processes, factory):
+    """The focus lives in the week's note; changing it still moves the meeting's version."""
+    from app.processes.meetings import MeetingConflict, update_meeting
+    from app.overview.publishing import get_note
+    import pytest as _pytest
+
+    meeting = processes.meeting(kind="est", iso_year=2026, iso_week=20, title="EST v20")
+    opened_at = meeting.version
+    fields = dict(title=meeting.title, held_on=meeting.held_on, attendee_ids=[], minutes=meeting.minutes,
+                  decisions=meeting.decisions)
+    leader = factory.user(roles=("process_leader",))
+    with app.test_request_context():
+        update_meeting(meeting, leader, expected_version=opened_at, focus="Centrum kvällstid", **fields)
+        assert meeting.version > opened_at
+        with _pytest.raises(MeetingConflict):
+            update_meeting(meeting, leader, expected_version=opened_at, focus="Något annat", **fields)
+        assert get_note(2026, 20).focus == "Centrum kvällstid"
