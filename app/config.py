@@ -74,6 +74,10 @@ def _mail_settings(environment: str, instance_path: Path) -> dict:
     username, password = env("SMTP_USERNAME"), env("SMTP_PASSWORD")
     if username and not password:
         raise ConfigError(f"{PREFIX}SMTP_USERNAME is set but {PREFIX}SMTP_PASSWORD is missing")
+    if username and security == "none" and not local:
+        # The SMTP login would send the password in clear text.
+        raise ConfigError(f"{PREFIX}SMTP_SECURITY=none cannot be used with {PREFIX}SMTP_USERNAME outside "
+                          "development: use starttls or ssl")
     outbox = env("MAIL_OUTBOX") or (str(instance_path / "outbox") if local else None)
     return {
         "LOTS_SMTP_HOST": None if environment == "test" else env("SMTP_HOST"),

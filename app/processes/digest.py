@@ -31,7 +31,7 @@ from sqlalchemy.orm import joinedload
 
 from app.db import db
 from app.processes import mail
-from app.processes.access import visible_action_items_query, visible_milestones_query
+from app.processes.access import visible_action_items_query, visible_milestones_query, visible_process_ids
 from app.processes.dates import DUE_HORIZON_DAYS
 from app.processes.models import (
     CLOSED_STATUSES,
@@ -122,6 +122,8 @@ def _action_items(user, today: date, horizon: date) -> list[DigestItem]:
                        Meeting.created_by_id == user.id),
                    ActionItem.status.not_in(CLOSED_STATUSES), ActionItem.due_date <= horizon)
             .order_by(ActionItem.due_date, ActionItem.id))
+    # The owning agency of an item may take no part in the meeting's process: it is not told the process's name.
+    visible = set(db.session.scalars(visible_process_ids(user)))
     items = []
     for a in db.session.scalars(stmt).unique():
         state = _state(a.due_date, today)
@@ -130,7 +132,7 @@ def _action_items(user, today: date, horizon: date) -> list[DigestItem]:
             "action_item", _key("action_item", a.id, state),
             _("Åtgärdspunkt försenad") if state == LATE else _("Åtgärdspunkt förfaller"), a.due_date, state,
             _path("meetings.detail", f"/meetings/{meeting.id}", meeting_id=meeting.id) + f"#action-{a.id}",
-            title=a.title, context=meeting.process.name if meeting.process is not None else meeting.title))
+            title=a.title, context=meeting.process.name if meeting.process_id in visible else meeting.title))
     return items
 
 

@@ -20,7 +20,7 @@ from werkzeug.routing import BuildError
 
 from app.admin.models import Agency
 from app.extensions import db
-from app.processes.access import visible_action_items_query, visible_milestones_query
+from app.processes.access import visible_action_items_query, visible_milestones_query, visible_process_ids
 from app.processes.dates import DUE_HORIZON_DAYS
 from app.processes.models import CLOSED_STATUSES, ActionItem, Meeting, Milestone, Process, WorkStatus
 
@@ -178,7 +178,11 @@ def due_overview(user: Any, today: date, horizon_days: int = DUE_HORIZON_DAYS, *
         query = (visible_action_items_query(user)
                  .with_only_columns(ActionItem.id, ActionItem.title, ActionItem.due_date, ActionItem.status,
                                     ActionItem.agency_id, Meeting.id.label("meeting_id"),
-                                    Meeting.title.label("context"), Process.name.label("process_name"),
+                                    Meeting.title.label("context"),
+                                    # The owning agency of an item may take no part in the meeting's process:
+                                    # then it sees the item, not the process's name.
+                                    case((Process.id.in_(visible_process_ids(user)), Process.name),
+                                         else_=None).label("process_name"),
                                     Agency.name.label("agency_name"))
                  .outerjoin(Process, Process.id == Meeting.process_id)
                  .join(Agency, Agency.id == ActionItem.agency_id)

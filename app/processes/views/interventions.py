@@ -29,7 +29,7 @@ from app.processes.labels import INTERVENTION_KIND_LABELS
 from app.processes.models import Intervention
 from app.processes.views import interventions_bp as bp
 from app.security.audit import audited_read
-from app.security.authz import can, requires
+from app.security.authz import authorize, can, requires
 from app.security.permissions import Permission
 from app.web import form_status, page_arg, per_page
 
@@ -128,6 +128,7 @@ def new():
 def detail(intervention_id: int):
     """One intervention: what, where, when, who, and the link to its evaluation."""
     intervention = service.load_intervention(intervention_id)
+    authorize(Permission.INTERVENTION_READ, intervention)
     today = local_today()
     process = intervention.process
     process_visible = process is not None and can(Permission.PROCESS_VIEW, process)
@@ -147,6 +148,7 @@ def detail(intervention_id: int):
 def edit(intervention_id: int):
     """Edit an intervention; a stale form (someone else saved first) gives 409 and saves nothing."""
     intervention = service.load_intervention(intervention_id)
+    authorize(Permission.INTERVENTION_MANAGE, intervention)
     form = _form(intervention, from_request=request.method == "POST")
     status = 200
     if form.validate_on_submit():
@@ -167,6 +169,7 @@ def edit(intervention_id: int):
 def delete(intervention_id: int):
     """Delete an intervention after an explicit confirmation (GET shows the confirmation)."""
     intervention = service.load_intervention(intervention_id)
+    authorize(Permission.INTERVENTION_MANAGE, intervention)
     confirm = DestructiveConfirmForm()
     if request.method == "POST":
         if confirm.validate_on_submit():
@@ -246,6 +249,7 @@ def _evaluation_context(intervention: Intervention) -> dict[str, Any]:
 def evaluation(intervention_id: int):
     """Before/after weekly counts beside comparison areas, a difference-in-differences estimate and caveats."""
     intervention = service.load_intervention(intervention_id)
+    authorize(Permission.EVALUATION_READ, intervention)
     context = _evaluation_context(intervention)
     return render_template("interventions/evaluation.html", **context)
 
@@ -255,6 +259,7 @@ def evaluation(intervention_id: int):
 def evaluation_pdf(intervention_id: int):
     """The evaluation as PDF, with the same parameters and the same figures as the page."""
     intervention = service.load_intervention(intervention_id)
+    authorize(Permission.EVALUATION_READ, intervention)
     context = _evaluation_context(intervention)
     context["generated_at"] = utcnow()
 
