@@ -1,9 +1,11 @@
 """The daily digest: per user, what is newly due or late in their work, by e-mail.
 
-What a digest may contain is deliberately narrow. Milestones and action items
-are listed by title (non-personal by design) with their process. Case work is
-listed by case code, the kind of thing and the date only: never a name, a
-personal identity number, a plan item's goal or any other decrypted text. The
+What a digest may contain is deliberately narrow: the kind of thing, a
+reference (a process and milestone number, an action item number, a case
+code), the date and a link. No free text at all: not even milestone or action
+item titles (free text may name a person by mistake, and mail leaves the
+system), never a name, a personal identity number, a plan item's goal or any
+other decrypted text. The
 case queries are those of the "my work" start page (app.cases.work, app.cases.plan,
 app.cases.records), so the digest and the page cannot disagree.
 
@@ -59,8 +61,10 @@ class DigestItem:
     due: date
     state: str  # LATE | DUE_SOON
     link: str  # a path, made absolute with LOTS_BASE_URL in the mail
-    title: str = ""  # milestone / action item title; empty for case work
-    context: str = ""  # the process name, or the case code
+    title: str = ""  # milestone / action item title (for the tests and the log of what was found; NOT mailed)
+    context: str = ""  # the process name, or the case code (NOT mailed for processes)
+    #: What the mail shows besides the kind, the date and the link: a number or a case code, never free text.
+    ref: str = ""
 
     @property
     def late(self) -> bool:
@@ -111,7 +115,8 @@ def _milestones(user, today: date, horizon: date) -> list[DigestItem]:
             "milestone", _key("milestone", m.id, state),
             _("Delmål försenat") if state == LATE else _("Delmål förfaller"), m.due_date, state,
             _path("processes.detail", f"/processes/{m.process_id}", process_id=m.process_id) + f"#milestone-{m.id}",
-            title=m.title, context=m.process.name))
+            title=m.title, context=m.process.name,
+            ref=_("process %(process)d, delmål %(number)d", process=m.process_id, number=m.id)))
     return items
 
 
@@ -132,7 +137,8 @@ def _action_items(user, today: date, horizon: date) -> list[DigestItem]:
             "action_item", _key("action_item", a.id, state),
             _("Åtgärdspunkt försenad") if state == LATE else _("Åtgärdspunkt förfaller"), a.due_date, state,
             _path("meetings.detail", f"/meetings/{meeting.id}", meeting_id=meeting.id) + f"#action-{a.id}",
-            title=a.title, context=meeting.process.name if meeting.process_id in visible else meeting.title))
+            title=a.title, context=meeting.process.name if meeting.process_id in visible else meeting.title,
+            ref=_("åtgärdspunkt %(number)d", number=a.id)))
     return items
 
 

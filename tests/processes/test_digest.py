@@ -155,8 +155,9 @@ def test_next_day_lists_only_what_is_new(app, db, world, outbox):
     # Only the milestone due yesterday turned late: the police officer and the leader are told, housing is not.
     assert set(sent) == {world["officer"].email, world["leader"].email}
     text = body(sent[world["officer"].email])
-    assert "Belysning beställd" in text
-    assert "Trygghetsvandring genomförd" not in text
+    assert f"delmål {world['m']['today'].id}" in text
+    assert f"delmål {world['m']['late'].id}" not in text
+    assert "Belysning beställd" not in text, "no free text (titles) in mail"
     assert "1 tidigare aviserad sak är fortfarande öppen." in text
     assert sent[world["officer"].email]["Subject"] == "Lots: 1 ny sak att följa upp"
     assert summary.nothing_new >= 1
@@ -223,7 +224,8 @@ def test_demo_digests_contain_case_codes_and_no_personal_data(app, db, outbox):
     assert "Omprövning av hotbild" in coordinator and "Samtycke upphör" in coordinator
     assert any(code in body(sent[POLICE_OFFICER]) for code in codes)
     leader = body(sent[LEADER])
-    assert "Ny belysning i gångtunneln installerad" in leader  # a late demo milestone
+    assert "Delmål försenat" in leader and "/processes/" in leader  # late demo milestones, by number and link
+    assert "Ny belysning i gångtunneln installerad" not in leader  # never a title
     assert not any(code in leader for code in codes)  # the process leader sees no case work
 
 
