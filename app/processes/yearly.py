@@ -31,8 +31,11 @@ from app.processes.labels import (INTERVENTION_KIND_LABELS, PROCESS_STATUS_LABEL
                                   WORK_STATUS_LABELS)
 from app.processes.models import (CLOSED_STATUSES, InterventionKind, Process, WorkStatus, YearlyDocument,
                                   YearlyDocumentKind)
+from app.processes.access import visible_process_ids, visible_processes_query
 from app.processes.overview_links import interventions_between
 from app.security.audit import record
+from app.security.authz import gate
+from app.security.permissions import Permission
 
 #: The earliest year a document can be made for; the latest is next year.
 MIN_YEAR = 2000
@@ -251,8 +254,10 @@ def _period(start: date, end: date | None) -> dict:
     return {"start": start.isoformat(), "end": end.isoformat() if end else None}
 
 
-def action_plan_data(year: int, today: date | None = None) -> dict:
-    """The compiled part of the åtgärdsplan (plain data): every process and intervention active in ``year``.
+def action_plan_data(year: int, today: date | None = None, user: Any = None) -> dict:
+    """The compiled part of the åtgärdsplan (plain data): the processes ``user`` may see and every
+    intervention active in ``year`` (a process leader sees every process; an analyst those their agency
+    takes part in, as everywhere else; ``user`` None: every process, for code that is not a request).
 
     Milestone follow-up counts the process's milestones due in the year (cancelled ones are left out):
     done, late (open and due before the assessment day: 31 December, or today while the year runs)
@@ -260,9 +265,11 @@ def action_plan_data(year: int, today: date | None = None) -> dict:
     """
     start, end = date(year, 1, 1), date(year, 12, 31)
     as_of = min(end, today or local_today())
+    base = select(Process) if user is None else visible_processes_query(user)
     processes = db.session.scalars(
-        select(Process).where(Process.start_date <= end, or_(Process.end_date.is_(None), Process.end_date >= start))
+        base.where(Process.start_date <= end, or_(Process.end_date.is_(None), Process.end_date >= start))
         .options(selectinload(Process.milestones)).order_by(Process.name, Process.id)).all()
+    visible = None if user is None else set(db.session.scalars(visible_process_ids(user)))
     rows = []
     for process in processes:
         due = [m for m in process.milestones if start <= m.due_date <= end and m.status != WorkStatus.CANCELLED]
@@ -286,7 +293,8 @@ def action_plan_data(year: int, today: date | None = None) -> dict:
     for entry in interventions_between(start, end):
         process_id = entry["process_id"]
         if process_id is not None and process_id not in names:
-            linked = db.session.get(Process, process_id)
+            # A linked process the reader may not open is not named (the intervention itself is area-level).
+            linked = db.session.get(Process, process_id) if visible is None or process_id in visible else None
             names[process_id] = linked.name if linked else ""
         interventions.append({
             "id": entry["id"], "title": entry["title"],
@@ -295,5 +303,6 @@ def action_plan_data(year: int, today: date | None = None) -> dict:
             "agency": entry["agency"], "period": {"start": entry["start"], "end": entry["end"]},
             "process": names.get(process_id) if process_id is not None else None,
         })
-    return {"year": year, "as_of": as_of.isoformat(), "processes": rows, "interventions": interventions}
+    return {"year": year, "as_of": as_of.isoformat(), "processes": rows, "interventions": interventions,
+            "all_processes": user is None or "always" in gate().allowing_conditions(user, Permission.PROCESS_VIEW)}
 

@@ -66,12 +66,18 @@ def test_both_documents_render_the_year_for_readers(client, login_as, year_data,
 
     plan = client.get(PLAN)
     assert plan.status_code == 200
-    # The åtgärdsplan lists every process of the year, also for an analyst whose agency takes no part.
-    assert "Trygg i Tallbacken" in plan.text and "Färre klotter i centrum." in plan.text
-    assert "Bostadsbolaget Test" in plan.text
-    assert "1 klara, 1 försenade, 0 öppna (av 2)" in plan.text
-    assert "Belysning utredd" in plan.text  # the late milestone is listed
+    # The åtgärdsplan lists the processes the reader may see: all for the process leader; for an analyst
+    # whose agency takes no part, none of them (the same gate as the process pages), but every intervention.
     assert "Snabbsanering av klotter" in plan.text and "Städning" in plan.text
+    if role == "process_leader":
+        assert "Trygg i Tallbacken" in plan.text and "Färre klotter i centrum." in plan.text
+        assert "1 klara, 1 försenade, 0 öppna (av 2)" in plan.text
+        assert "Belysning utredd" in plan.text  # the late milestone is listed
+        assert "Du ser bara de processer" not in plan.text
+    else:
+        assert "Trygg i Tallbacken" not in plan.text and "Färre klotter i centrum." not in plan.text
+        assert "Belysning utredd" not in plan.text
+        assert "Du ser bara de processer" in plan.text
     assert "Nästa års insats" not in plan.text
 
     index = client.get("/yearly/")
@@ -222,3 +228,12 @@ def test_analysts_read_but_cannot_edit(client, db, login_as, year_data):
     assert "Redigera texten" not in client.get(SITUATION).text
     assert client.get(EDIT_SITUATION).status_code == 403
     assert client.get(EDIT_PLAN).status_code == 403
+
+
+def test_an_analyst_of_a_participating_agency_sees_that_process_in_the_action_plan(client, login_as, year_data):
+    login_as("analyst", agency=year_data["process"].agencies[0])
+    plan = client.get(PLAN)
+    assert plan.status_code == 200
+    assert "Trygg i Tallbacken" in plan.text and "Belysning utredd" in plan.text
+    pdf = client.get(PLAN + ".pdf")
+    assert pdf.status_code == 200 and "Trygg i Tallbacken" in _pdf_text(pdf.data)

@@ -71,7 +71,7 @@ def _situation_context(year: int, locale: str) -> dict:
 
 
 def _action_plan_context(year: int, locale: str) -> dict:
-    data = service.action_plan_data(year)
+    data = service.action_plan_data(year, user=current_user)
     document = service.get_document(year, YearlyDocumentKind.ACTION_PLAN)
     return {"year": year, "kind": "action_plan", "data": data,
             "sections": service.sections_for_display(YearlyDocumentKind.ACTION_PLAN, document),
