@@ -40,7 +40,7 @@ def _parse_filters(args) -> tuple[dict, list[str]]:
     errors: list[str] = []
     agency = (args.get("agency") or "").strip()
     if agency:
-        if agency.isdigit() and 0 < int(agency) <= MAX_ID:
+        if agency.isascii() and agency.isdigit() and 0 < int(agency) <= MAX_ID:  # "²".isdigit(), int("²") fails
             filters["agency_id"] = int(agency)
         else:
             errors.append(_("Okänd myndighet i filtret; den ignorerades."))
