@@ -30,3 +30,10 @@ def test_invalid_numbers_are_refused_without_echoing_them(bad):
     with pytest.raises(InvalidPersonalNumber) as excinfo:
         normalise_personal_number(bad, today=TODAY)
     assert not bad or bad not in str(excinfo.value)
+
+
+def test_superscript_digits_get_the_message_not_an_error():
+    from app.cases.forms.cases import personal_number_error
+
+    assert personal_number_error("²" * 10)
+    assert personal_number_error("１９９００１０１２３３９")
