@@ -118,8 +118,8 @@ class Page:
         return self.client.post(self.post_url, data={**self.fields, **changes, "csrf_token": self.token})
 
 
-def post_junk(client, db, page_url: str, post_url: str, junk: str) -> None:
-    """Each field junk in turn, then all of them: < 500 always; a refusal changes nothing."""
+def post_junk(client, db, page_url: str, post_url: str, junk: str, snapshot=snapshot) -> None:
+    """Each field junk in turn, then all of them: < 500 always; a refusal changes nothing (per ``snapshot``)."""
     page = Page(client, page_url, post_url)
     before = snapshot(db)
     variants = [{name: junk} for name in page.names] + [{name: junk for name in page.names}]
