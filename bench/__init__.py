@@ -12,3 +12,25 @@ def release_database(db) -> None:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
     db.engine.dispose()
+
+
+def bench_app(url: str, tmp):
+    """The application a benchmark measures: test configuration, rate limits off, keys in ``tmp``."""
+    from app import create_app
+
+    return create_app({"ENV": "test", "SQLALCHEMY_DATABASE_URI": url, "LOTS_KEY_FILE": str(tmp / "master-keys.json"),
+                       "RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_ENABLED": False})
+
+
+def claim_database(db) -> bool:
+    """Migrate the scratch database, refusing one that is not empty (it is wiped afterwards)."""
+    import sys
+
+    from flask_migrate import upgrade
+    from sqlalchemy import inspect
+
+    if inspect(db.engine).get_table_names():
+        print("The benchmark database must be empty: it is wiped afterwards.", file=sys.stderr)
+        return False
+    upgrade()
+    return True

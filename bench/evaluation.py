@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bench.processes import _inline, p95, raw_runner, timings
 
-from bench import release_database
+from bench import bench_app, claim_database, release_database
 
 TARGET_MS = 1000.0
 AREAS = ("omr00", "omr01")
@@ -99,21 +99,15 @@ def _own_sql(app, db, kwargs) -> list[str]:
 
 
 def run_one(url: str, reports: int, rounds: int, tmp: Path) -> bool:
-    from flask_migrate import upgrade
-    from sqlalchemy import inspect
 
-    from app import create_app
     from app.db import db
     from app.processes.evaluation import evaluate
     from bench import overview
 
-    app = create_app({"ENV": "test", "SQLALCHEMY_DATABASE_URI": url, "LOTS_KEY_FILE": str(tmp / "master-keys.json"),
-                      "RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_ENABLED": False})
+    app = bench_app(url, tmp)
     with app.app_context():
-        if inspect(db.engine).get_table_names():
-            print("The benchmark database must be empty: it is wiped afterwards.", file=sys.stderr)
+        if not claim_database(db):
             return False
-        upgrade()
         raw = None
         try:
             print(f"Database: {db.engine.dialect.name}")

@@ -34,7 +34,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bench import release_database
+from bench import bench_app, claim_database, release_database
 
 PAGE_TARGET_MS = 300.0
 PAGE_RATIO_TARGET = 3.0
@@ -211,19 +211,13 @@ def _raw_runner(raw, sql: str):
 
 
 def run_one(url: str, reports: int, rounds: int, tmp: Path, *, pdf_and_period: bool) -> bool:
-    from flask_migrate import upgrade
-    from sqlalchemy import inspect
 
-    from app import create_app
     from app.db import db
 
-    app = create_app({"ENV": "test", "SQLALCHEMY_DATABASE_URI": url, "LOTS_KEY_FILE": str(tmp / "master-keys.json"),
-                      "RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_ENABLED": False})
+    app = bench_app(url, tmp)
     with app.app_context():
-        if inspect(db.engine).get_table_names():
-            print("The benchmark database must be empty: it is wiped afterwards.", file=sys.stderr)
+        if not claim_database(db):
             return False
-        upgrade()
         raw = None
         try:
             print(f"Database: {db.engine.dialect.name}")

@@ -34,7 +34,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench import release_database
+from bench import bench_app, claim_database, release_database
 
 PAGE_TARGET_MS = 300.0
 EMAIL = "bench.processledare@example.org"
@@ -246,20 +246,14 @@ def _inline(db, statement: str, parameters) -> str:
 
 
 def run_one(url: str, processes: int, milestones: int, rounds: int, tmp: Path) -> bool:
-    from flask_migrate import upgrade
-    from sqlalchemy import inspect
 
-    from app import create_app
     from app.db import db
     from app.processes.dates import local_today
 
-    app = create_app({"ENV": "test", "SQLALCHEMY_DATABASE_URI": url, "LOTS_KEY_FILE": str(tmp / "master-keys.json"),
-                      "RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_ENABLED": False})
+    app = bench_app(url, tmp)
     with app.app_context():
-        if inspect(db.engine).get_table_names():
-            print("The benchmark database must be empty: it is wiped afterwards.", file=sys.stderr)
+        if not claim_database(db):
             return False
-        upgrade()
         raw = None
         try:
             print(f"Database: {db.engine.dialect.name}")
