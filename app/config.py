@@ -215,6 +215,8 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
                 "LOTS_LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "30 per minute"),
                 # Cheap argon2id parameters: the tests hash many passwords.
                 "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"argon2__memory_cost": 64, "argon2__rounds": 1},
+                # Cheap encryption of TOTP secrets (2 PBKDF2 rounds instead of 2**14), for the same reason.
+                "LOTS_TOTP_ENCRYPT_COST": 1,
             }
         )
     config.update(overrides)

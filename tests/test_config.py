@@ -37,6 +37,8 @@ def test_production_with_all_secrets_has_secure_cookies(monkeypatch, tmp_path):
         monkeypatch.setenv("LOTS_" + name, "x" * 40)
     config = load_config(tmp_path)
     assert config["SESSION_COOKIE_SECURE"] is True
+    # The cheap hashing and TOTP-secret encryption of the test configuration never reach production.
+    assert "LOTS_TOTP_ENCRYPT_COST" not in config and "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS" not in config
     assert config["LOTS_MFA_REQUIRED_ROLES"] == (
         "coordinator", "partner", "process_leader", "reporter", "analyst", "admin", "auditor")
 
@@ -79,3 +81,13 @@ def test_demo_load_is_refused_in_production(app):
     finally:
         app.config["LOTS_ENV"] = "test"
     assert result.exit_code != 0 and "refused" in result.output
+
+
+def test_only_the_test_configuration_weakens_the_totp_secret_encryption(app, monkeypatch, tmp_path):
+    from app.extensions import security
+
+    assert app.config["LOTS_TOTP_ENCRYPT_COST"] == 1
+    assert security.totp_factory._totp.wallet.encrypt_cost == 1
+    _clear(monkeypatch)
+    monkeypatch.setenv("LOTS_ENV", "development")
+    assert "LOTS_TOTP_ENCRYPT_COST" not in load_config(tmp_path)  # passlib's default (2**14 rounds) applies

@@ -210,7 +210,7 @@ def exit_programme_figures(start: date, end: date, *, agency_id: int | None = No
     agencies = sorted(set(completed) | set(overdue))
     completed_total, completed_cells = _total_and_cells({a: completed.get(a, 0) for a in agencies})
     overdue_total, overdue_cells = _total_and_cells({a: overdue.get(a, 0) for a in agencies})
-    names = dict(db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agencies))).tuples().all())
+    names = dict(db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agencies))).all())
     rows = sorted(
         (AgencyFigures(a, names.get(a, ""), completed_cells[a], overdue_cells[a]) for a in agencies),
         key=lambda row: row.agency_name,

@@ -199,7 +199,7 @@ def case_history(case: Case) -> list[HistoryEntry]:
         select(CaseTransition).where(CaseTransition.case_id == case.id).options(joinedload(CaseTransition.by))))
     actor_ids = {m.added_by_id for m in members} | {m.removed_by_id for m in members}
     actor_ids.discard(None)
-    names = dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(actor_ids))).tuples().all()) \
+    names = dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(actor_ids))).all()) \
         if actor_ids else {}
     entries = [HistoryEntry(t.at, "phase", t.by.full_name if t.by else None, t.from_phase, t.to_phase)
                for t in transitions]

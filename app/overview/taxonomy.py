@@ -111,7 +111,7 @@ def active_categories() -> list[Category]:
 
 def area_names() -> dict[int, str]:
     """Every area's name by id (inactive ones too: old reports and history name them)."""
-    return dict(db.session.execute(select(Area.id, Area.name)).tuples().all())
+    return dict(db.session.execute(select(Area.id, Area.name)).all())
 
 
 def category_names(locale: str | None) -> dict[int, str]:
@@ -126,7 +126,7 @@ def _usage(column, ids: list[int]) -> dict[int, int]:
     if not ids:
         return {}
     rows = db.session.execute(select(column, func.count()).where(column.in_(ids)).group_by(column))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def list_areas(q: str = "", sort: str = "name", page: int = 1, per_page: int = 25):

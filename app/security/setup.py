@@ -33,6 +33,11 @@ def init_app(app) -> None:
         login_form=authn.LotsLoginForm,
         two_factor_rescue_form=authn.LotsRescueForm,
     )
+    cost = app.config.get("LOTS_TOTP_ENCRYPT_COST")
+    if cost is not None:
+        # Test configuration only: passlib encrypts every TOTP secret with 2**14 PBKDF2 rounds by default,
+        # which was ~15 % of the test suite's time (every test user gets a secret and logs in with it).
+        security.totp_factory._totp.wallet.encrypt_cost = cost
     app.login_manager.session_protection = "strong"
     # Lots has no Flask-Security auth tokens (the API has its own tokens): without this,
     # Flask-Security would parse every JSON body looking for one, before any view runs.

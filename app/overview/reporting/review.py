@@ -164,7 +164,7 @@ def report_history(report: IncidentReport) -> list[HistoryEntry]:
         select(ReportRevision).where(ReportRevision.report_id == report.id).order_by(ReportRevision.at,
                                                                                     ReportRevision.id)))
     user_ids = {r.by_id for r in revisions if r.by_id}
-    names = dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).tuples().all()) \
+    names = dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all()) \
         if user_ids else {}
     entries = []
     for revision in revisions:
