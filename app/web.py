@@ -33,12 +33,21 @@ def init_babel(app) -> None:
     )
 
 
+#: The numeric patterns Lots uses, as strftime patterns: the same text in every locale, without Babel's
+#: per-call pattern parsing (a list page formats hundreds of dates).
+_NUMERIC_PATTERNS = {"yyyy-MM-dd HH:mm": "%Y-%m-%d %H:%M", "yyyy-MM-dd HH:mm:ss": "%Y-%m-%d %H:%M:%S",
+                     "yyyy-MM-dd": "%Y-%m-%d"}
+
+
 def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     """Render a UTC datetime in Europe/Stockholm, Swedish style (2026-11-25 14:05)."""
     if value is None:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
+    numeric = _NUMERIC_PATTERNS.get(fmt)
+    if numeric is not None:
+        return value.astimezone(STOCKHOLM).strftime(numeric)
     return format_datetime(value, fmt)
 
 

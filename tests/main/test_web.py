@@ -87,6 +87,30 @@ def test_dates_are_rendered_in_stockholm_time(app):
     assert winter == "2026-01-01 11:00"
 
 
+def test_the_numeric_date_patterns_agree_with_babel_in_both_languages(app):
+    """The fast path of local_datetime writes what Babel writes, across the DST changes, naive values as UTC."""
+    from datetime import datetime, timedelta, timezone
+
+    from flask import session
+    from flask_babel import format_datetime, refresh
+
+    from app.web import _NUMERIC_PATTERNS, local_date, local_datetime
+
+    moments = [datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc) + timedelta(minutes=29 * n) for n in range(12)]
+    moments += [datetime(2026, 10, 25, 0, 15, tzinfo=timezone.utc) + timedelta(minutes=37 * n) for n in range(10)]
+    moments += [datetime(1999, 12, 31, 23, 59, 59), datetime(2026, 11, 26, 12, 0, 7)]
+    for lang in ("sv", "en"):
+        with app.test_request_context():
+            session["lang"] = lang
+            refresh()
+            for moment in moments:
+                aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+                for pattern in _NUMERIC_PATTERNS:
+                    assert local_datetime(moment, pattern) == format_datetime(aware, pattern), (lang, moment, pattern)
+                assert local_date(moment) == format_datetime(aware, "yyyy-MM-dd")
+            assert local_datetime(moments[0], "d MMM yyyy") == format_datetime(moments[0], "d MMM yyyy")
+
+
 def test_a_deeply_nested_json_body_is_never_a_server_error(client):
     body = "[" * 5000 + "]" * 5000
     for path in ("/", "/api/v1/incidents", "/cases/"):
