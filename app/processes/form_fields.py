@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField
 from wtforms.validators import InputRequired, Regexp
@@ -38,3 +39,15 @@ def select(label, **kwargs) -> SelectField:
 def version_field() -> HiddenField:
     """The version the form was opened at (optimistic locking)."""
     return HiddenField(validators=[InputRequired(VERSION_MESSAGE), Regexp(r"^\d{1,9}$", message=VERSION_MESSAGE)])
+
+
+def show_hidden_errors(form, status: int) -> int:
+    """Put a refused form's hidden-field error (the version) above the form, where it can be seen; returns status.
+
+    A hidden field has no place on the page to show its error, so a refused form with no form-level message
+    gets the version message, or a general one.
+    """
+    if status == 400 and form.errors and not form.form_errors:
+        hidden = form.errors.get("version")
+        form.form_errors.append(hidden[0] if hidden else _("Rätta de markerade uppgifterna. Inget har sparats."))
+    return status

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -15,6 +15,7 @@ from app.forms import LocalDateField
 from app.processes.form_fields import TOO_LONG
 from app.processes.form_fields import safe_id as _int_or_none
 from app.processes.form_fields import strip as _strip
+from app.processes.form_fields import version_field
 from app.processes import evaluation as ev
 from app.processes.labels import INTERVENTION_KIND_LABELS
 
@@ -69,7 +70,7 @@ class InterventionForm(FlaskForm):
                                validators=[DataRequired(_l("Välj minst ett område."))])
     category_ids = IdCheckboxField(_l("Händelsekategorier som insatsen ska påverka"),
                                    validators=[DataRequired(_l("Välj minst en kategori."))])
-    version = HiddenField()
+    version = version_field()
 
     def set_choices(self, *, agencies, processes, areas, categories) -> None:
         self.agency_id.choices = [("", _l("Välj myndighet")), *agencies]

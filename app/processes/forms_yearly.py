@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, TextAreaField
+from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.processes.form_fields import version_field
 from app.processes.models import YearlyDocumentKind
 from app.processes.yearly import MAX_SECTION, SECTIONS
 
 
 class _YearlyForm(FlaskForm):
-    #: The document version the form was opened at (0: not created yet); a stale one is refused with 409.
-    version = HiddenField()
+    #: The document version the form was opened at (0: not created yet); a stale one is refused with 409,
+    #: a missing or garbled one with 400.
+    version = version_field()
 
 
 _FORMS: dict[YearlyDocumentKind, type[_YearlyForm]] = {}

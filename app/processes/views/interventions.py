@@ -24,6 +24,7 @@ from app.processes import evaluation as ev
 from app.processes import interventions as service
 from app.processes.dates import local_today
 from app.processes.evaluation_chart import evaluation_chart
+from app.processes.form_fields import show_hidden_errors
 from app.processes.forms_interventions import (InterventionFilterForm, InterventionForm, parse_evaluation_args)
 from app.processes.labels import INTERVENTION_KIND_LABELS
 from app.processes.models import Intervention
@@ -110,6 +111,7 @@ def _render_form(form: InterventionForm, intervention: Intervention | None, stat
 def new():
     """Register an intervention: kind, responsible agency, period, target areas and categories."""
     form = _form()
+    del form.version  # a new intervention has no version yet
     status = 200
     if form.validate_on_submit():
         try:
@@ -161,7 +163,7 @@ def edit(intervention_id: int):
         else:
             flash(_("Ändringarna är sparade."), "success")
             return redirect(url_for("interventions.detail", intervention_id=intervention.id))
-    return _render_form(form, intervention, max(status, form_status(form)))
+    return _render_form(form, intervention, show_hidden_errors(form, max(status, form_status(form))))
 
 
 @bp.route("/<int:intervention_id>/delete", methods=["GET", "POST"])

@@ -17,6 +17,7 @@ from werkzeug.routing import BuildError
 from app.processes import schedule, service
 from app.processes.access import load_milestone, load_process, visible_processes_query
 from app.processes.dates import is_late, local_today
+from app.processes.form_fields import show_hidden_errors
 from app.processes.forms import (DeleteForm, MilestoneEditForm, MilestoneForm, MilestoneStatusForm, ProcessEditForm,
                                  ProcessFilterForm, ProcessForm)
 from app.processes.labels import (LATE_LABEL, PROCESS_STATUS_LABELS, PROCESS_TYPE_LABELS, WORK_STATUS_LABELS)
@@ -34,14 +35,6 @@ def _fail(form, exc: service.ProcessError) -> int:
     """Show a service refusal on the form: 409 when someone else saved first, else 400."""
     form.form_errors.append(str(exc))
     return 409 if isinstance(exc, service.ProcessConflict) else 400
-
-
-def _invalid(form, status: int) -> int:
-    if status == 400 and form.errors and not form.form_errors:
-        # The hidden version field has no place on the page to show its error: show it above the form.
-        hidden = form.errors.get("version")
-        form.form_errors.append(hidden[0] if hidden else _("Rätta de markerade uppgifterna. Inget har sparats."))
-    return status
 
 
 def _optional_url(endpoint: str, **values) -> str | None:
@@ -121,7 +114,7 @@ def new():
         else:
             flash(_("Processen är skapad."), "success")
             return _to_process(process.id)
-    status = _invalid(form, max(status, form_status(form)))
+    status = show_hidden_errors(form, max(status, form_status(form)))
     return render_template("processes/form.html", form=form, process=None), status
 
 
@@ -169,7 +162,7 @@ def edit(process_id: int):
         else:
             flash(_("Processen är sparad."), "success")
             return _to_process(process.id)
-    status = _invalid(form, max(status, form_status(form)))
+    status = show_hidden_errors(form, max(status, form_status(form)))
     return render_template("processes/form.html", form=form, process=process, delete=DeleteForm(formdata=None)), \
         status
 
@@ -236,7 +229,7 @@ def milestone_new(process_id: int):
         else:
             flash(_("Delmålet är tillagt."), "success")
             return _to_process(process.id, f"milestone-{milestone.id}")
-    status = _invalid(form, max(status, form_status(form)))
+    status = show_hidden_errors(form, max(status, form_status(form)))
     return render_template("processes/milestone_form.html", form=form, process=process, milestone=None), status
 
 
@@ -260,7 +253,7 @@ def milestone_edit(process_id: int, milestone_id: int):
             if message:
                 flash(message, "warning")
             return _to_process(process.id, f"milestone-{milestone.id}")
-    status = _invalid(form, max(status, form_status(form)))
+    status = show_hidden_errors(form, max(status, form_status(form)))
     return render_template("processes/milestone_form.html", form=form, process=process, milestone=milestone,
                            dependents=list(milestone.dependents), delete=DeleteForm(formdata=None)), status
 
@@ -291,7 +284,7 @@ def milestone_status(process_id: int, milestone_id: int):
             if message:
                 flash(message, "warning")
             return _to_process(process.id, f"milestone-{milestone.id}")
-    status = _invalid(form, max(status, form_status(form)))
+    status = show_hidden_errors(form, max(status, form_status(form)))
     return render_template("processes/milestone_status.html", form=form, process=process, milestone=milestone,
                            blocking=schedule.blocking(milestone), labels=LABELS), status
 

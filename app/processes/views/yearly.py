@@ -17,6 +17,7 @@ from app.overview.charts import figure_charts, trend_bars
 from app.overview.publishing import area_shapes
 from app.processes import yearly as service
 from app.processes.dates import local_today
+from app.processes.form_fields import show_hidden_errors
 from app.processes.forms_yearly import form_class, section_keys
 from app.processes.labels import YEARLY_KIND_LABELS
 from app.processes.models import YearlyDocumentKind
@@ -121,7 +122,7 @@ def edit(year: int, kind: str):
         return _edit_page(year, doc_kind, cls(data={**data, "version": document.version if document else 0}))
     form = cls()
     if not form.validate_on_submit():
-        return _edit_page(year, doc_kind, form, 400)
+        return _edit_page(year, doc_kind, form, show_hidden_errors(form, 400))
     try:
         service.save_document(year, doc_kind, {key: form[key].data for key in section_keys(doc_kind)},
                               expected_version=form.version.data, by=current_user)
