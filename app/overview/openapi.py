@@ -85,8 +85,14 @@ WEEK_FIGURES = {
     "type": "object",
     "description": "Aggregates of accepted reports only: no report, reporter or description.",
     "required": ["iso_year", "iso_week", "start", "end", "categories", "areas", "total", "by_category", "by_area",
-                 "table", "hotspots", "trend"],
+                 "table", "hotspots", "trend", "published"],
     "properties": {
+        "published": {
+            "type": "object", "description": "Which published version of the week these figures are.",
+            "required": ["version", "published_at"],
+            "properties": {"version": {"type": "integer", "minimum": 1},
+                           "published_at": {"type": "string", "format": "date-time"}},
+        },
         "iso_year": {"type": "integer"},
         "iso_week": {"type": "integer", "minimum": 1, "maximum": 53},
         "start": {"type": "string", "format": "date"},
@@ -140,6 +146,7 @@ EXAMPLE_WEEK = {
     "comparison": {"previous_weeks": [[2026, 43], [2026, 44], [2026, 45], [2026, 46]], "last_year": [2025, 47]},
     "hotspots": [], "hotspot_rule": {"method": "poisson"},
     "trend": {"weeks": [[2026, 47]], "total": [3], "by_category": [[3]]},
+    "published": {"version": 1, "published_at": "2026-11-23T09:30:00+00:00"},
 }
 
 _DOCUMENT = {
@@ -202,7 +209,9 @@ _DOCUMENT = {
         "/overview/{year}/{week}": {
             "get": {
                 "operationId": "getWeekOverview",
-                "summary": "Aggregated figures of one ISO week (Europe/Stockholm)",
+                "summary": "Aggregated figures of one ISO week (Europe/Stockholm), as last published",
+                "description": "The figures of the week's latest published version (what partner agencies see), "
+                               "never the live draft; 404 with error not_published until the week is published.",
                 "security": [{"bearer": []}],
                 "parameters": [
                     {"name": "year", "in": "path", "required": True, "schema": {"type": "integer"},
@@ -214,7 +223,7 @@ _DOCUMENT = {
                         "schema": {"$ref": "#/components/schemas/WeekFigures"}, "example": EXAMPLE_WEEK}}},
                     "401": _error("Missing, malformed, unknown or revoked token.", EXAMPLE_401),
                     "403": _error("The token lacks the overview:read scope."),
-                    "404": _error("No such ISO week."),
+                    "404": _error("No such ISO week (no_such_week), or not published yet (not_published)."),
                     "429": _error("Too many requests for this token."),
                 },
             },

@@ -253,13 +253,30 @@ def test_overview_week_returns_aggregates_only(api, incidents):
     for status in ("accepted", "accepted", "new"):
         incidents.report(area=api.area, category=api.category, occurred_at=when, status=status,
                          description="Ska inte synas")
-    resp = api.client.get("/api/v1/overview/2026/47", headers={"Authorization": f"Bearer {secret}"})
+    headers = {"Authorization": f"Bearer {secret}"}
+    resp = api.client.get("/api/v1/overview/2026/47", headers=headers)
+    assert resp.status_code == 404 and resp.get_json()["error"] == "not_published"  # never the live draft
+    from app.overview.publishing import publish_week
+
+    with api.app.app_context():
+        publish_week(2026, 47, by=api.admin)
+    resp = api.client.get("/api/v1/overview/2026/47", headers=headers)
     assert resp.status_code == 200
     data = resp.get_json()
-    assert (data["iso_year"], data["iso_week"]) == (2026, 47)
-    area_row = next(a for a in data["by_area"] if a.get("code") == api.area.code or a.get("id") == api.area.id)
-    assert area_row["count"] == 2
+    assert (data["iso_year"], data["iso_week"]) == (2026, 47) and data["published"]["version"] == 1
+
+    def area_count(data):
+        return next(a for a in data["by_area"] if a.get("code") == api.area.code or a.get("id") == api.area.id)["count"]
+
+    assert area_count(data) == 2
     assert "Ska inte synas" not in resp.get_data(as_text=True)
+    # A report accepted after publication changes nothing until the week is published again.
+    incidents.report(area=api.area, category=api.category, occurred_at=when, status="accepted")
+    assert area_count(api.client.get("/api/v1/overview/2026/47", headers=headers).get_json()) == 2
+    with api.app.app_context():
+        publish_week(2026, 47, by=api.admin)
+    again = api.client.get("/api/v1/overview/2026/47", headers=headers).get_json()
+    assert area_count(again) == 3 and again["published"]["version"] == 2
 
 
 @pytest.mark.parametrize("path", ["/api/v1/overview/2026/54", "/api/v1/overview/2026/0", "/api/v1/overview/2025/53",

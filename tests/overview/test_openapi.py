@@ -88,6 +88,11 @@ def test_real_responses_validate_against_the_documented_schemas(app, client, fac
         _, secret = create_token(name="Schema", organisation_id=factory.agency(kind="police").id,
                                  scopes=["incidents:write", "overview:read"], by=factory.user(roles=("admin",)))
     headers = {"Authorization": f"Bearer {secret}"}
+    not_published = client.get("/api/v1/overview/2026/47", headers=headers)
+    from app.overview.publishing import publish_week
+
+    with app.app_context():
+        publish_week(2026, 47, by=factory.user(roles=("analyst",)))
     incident = {"id": "s-1", "occurred_at": "2026-11-18T10:00:00+01:00", "area": area.code,
                 "category": category.code, "setting": "semi_public"}
     incidents_op = document["paths"]["/incidents"]["post"]["responses"]
@@ -100,6 +105,7 @@ def test_real_responses_validate_against_the_documented_schemas(app, client, fac
         (client.post("/api/v1/incidents", json={"incidents": [incident] * 501}, headers=headers), incidents_op, 413),
         (client.get("/api/v1/overview/2026/47", headers=headers), week_op, 200),
         (client.get("/api/v1/overview/2026/54", headers=headers), week_op, 404),
+        (not_published, week_op, 404),
     ]
     for resp, responses, status in calls:
         assert resp.status_code == status, (status, resp.get_json())
@@ -126,6 +132,9 @@ def test_schemathesis_finds_no_server_error(app, client, db, factory, incidents)
     with app.app_context():
         _, secret = create_token(name="Fuzz", organisation_id=factory.agency(kind="police").id,
                                  scopes=["incidents:write", "overview:read"], by=factory.user(roles=("admin",)))
+        from app.overview.publishing import publish_week
+
+        publish_week(2026, 47, by=factory.user(roles=("analyst",)))  # the API serves published weeks only
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     app.config["LOTS_API_RATE_LIMIT"] = "100000 per minute"
     seen: list[int] = []
