@@ -9,12 +9,12 @@ PG_DB=${LOTS_PG_TEST_DB:-lots_test_$$}
 RESULTS=$(mktemp -d)
 status=0
 
-# run_suite NAME [ENV=VALUE ...]: pytest with its output prefixed by NAME; its exit status lands in $RESULTS/NAME.
-# pytest's exit code 5 (no test collected) counts as a failure.
+# run_suite NAME URL [PYTEST ARGS ...]: pytest on the database URL ('' = SQLite), its output prefixed by NAME;
+# its exit status lands in $RESULTS/NAME. pytest's exit code 5 (no test collected) counts as a failure.
 run_suite() {
-  local name=$1; shift
+  local name=$1 url=$2; shift 2
   (
-    env "$@" "$BIN/python" -m pytest 2>&1
+    LOTS_TEST_DATABASE_URL="$url" "$BIN/python" -m pytest "$@" 2>&1
     rc=$?
     if [ $rc -eq 5 ]; then
       echo "pytest collected no tests" >&2
@@ -55,21 +55,30 @@ fi
 started=$(date +%s)
 if [ $pg_ok = 1 ] && [ "${LOTS_TEST_SERIAL:-}" != "1" ]; then
   echo "== Test suite on SQLite and on PostgreSQL, side by side =="
-  run_suite sqlite LOTS_TEST_DATABASE_URL= &
-  run_suite postgresql LOTS_TEST_DATABASE_URL="$PG_URL"
+  # SQLite reaches the Chromium tests early (tests/browser sorts third); PostgreSQL runs them last, so the two
+  # browser runs do not compete for the CPUs.
+  run_suite sqlite "" &
+  (run_suite postgresql "$PG_URL" --ignore=tests/browser && mv "$RESULTS/postgresql" "$RESULTS/postgresql-main" \
+    && run_suite postgresql "$PG_URL" tests/browser && mv "$RESULTS/postgresql" "$RESULTS/postgresql-browser")
   wait
 else
   echo "== Test suite on SQLite =="
-  run_suite sqlite LOTS_TEST_DATABASE_URL=
+  run_suite sqlite ""
   if [ $pg_ok = 1 ]; then
     echo "== Test suite on PostgreSQL =="
-    run_suite postgresql LOTS_TEST_DATABASE_URL="$PG_URL"
+    run_suite postgresql "$PG_URL"
   fi
 fi
 echo "== Test suites took $(( $(date +%s) - started )) s =="
 
 engines="sqlite"
-[ $pg_ok = 1 ] && engines="sqlite postgresql"
+if [ $pg_ok = 1 ]; then
+  if [ -e "$RESULTS/postgresql-main" ] || [ "${LOTS_TEST_SERIAL:-}" != "1" ]; then
+    engines="sqlite postgresql-main postgresql-browser"
+  else
+    engines="sqlite postgresql"
+  fi
+fi
 for name in $engines; do
   rc=$(cat "$RESULTS/$name" 2>/dev/null || echo 1)
   echo "== $name: pytest exit status $rc =="
