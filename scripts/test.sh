@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole suite on SQLite and on PostgreSQL, the two engines side by side (each prefixes its lines with
-# [sqlite] or [postgresql]; LOTS_TEST_SERIAL=1 runs them one after the other). In CI a skipped PostgreSQL run
-# is a failure.
+# The whole suite on SQLite and on PostgreSQL, the two engines side by side (lines prefixed [sqlite],
+# [postgresql] or [postgresql-browser]; LOTS_TEST_SERIAL=1 runs them one after the other).
+# In CI a skipped PostgreSQL run is a failure.
 set -uo pipefail
 BIN=${VENV:-.venv}/bin
 PG_ADMIN_URL=${LOTS_PG_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
@@ -58,28 +58,22 @@ if [ $pg_ok = 1 ] && [ "${LOTS_TEST_SERIAL:-}" != "1" ]; then
   # SQLite reaches the Chromium tests early (tests/browser sorts third); PostgreSQL runs them last, so the two
   # browser runs do not compete for the CPUs.
   run_suite sqlite "" &
-  (run_suite postgresql "$PG_URL" --ignore=tests/browser && mv "$RESULTS/postgresql" "$RESULTS/postgresql-main" \
-    && run_suite postgresql "$PG_URL" tests/browser && mv "$RESULTS/postgresql" "$RESULTS/postgresql-browser")
+  (run_suite postgresql "$PG_URL" --ignore=tests/browser; run_suite postgresql-browser "$PG_URL" tests/browser)
   wait
+  runs="sqlite postgresql postgresql-browser"
 else
   echo "== Test suite on SQLite =="
   run_suite sqlite ""
+  runs="sqlite"
   if [ $pg_ok = 1 ]; then
     echo "== Test suite on PostgreSQL =="
     run_suite postgresql "$PG_URL"
+    runs="sqlite postgresql"
   fi
 fi
 echo "== Test suites took $(( $(date +%s) - started )) s =="
 
-engines="sqlite"
-if [ $pg_ok = 1 ]; then
-  if [ -e "$RESULTS/postgresql-main" ] || [ "${LOTS_TEST_SERIAL:-}" != "1" ]; then
-    engines="sqlite postgresql-main postgresql-browser"
-  else
-    engines="sqlite postgresql"
-  fi
-fi
-for name in $engines; do
+for name in $runs; do
   rc=$(cat "$RESULTS/$name" 2>/dev/null || echo 1)
   echo "== $name: pytest exit status $rc =="
   [ "$rc" = 0 ] || status=1

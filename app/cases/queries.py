@@ -8,7 +8,7 @@ user may see. Nothing here writes, and nothing reads an encrypted field in SQL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
@@ -29,7 +29,7 @@ from app.cases.models import (
     ThreatAssessment,
     today_local,
 )
-from app.db import db
+from app.db import as_utc, db
 from app.security.models import Role, User
 
 # ------------------------------------------------------------------ the case list
@@ -210,8 +210,6 @@ def case_history(case: Case) -> list[HistoryEntry]:
         if m.removed_at is not None:
             entries.append(HistoryEntry(m.removed_at, "team_removed", names.get(m.removed_by_id),
                                         agency=m.agency.name, officer=officer))
-    return sorted(entries, key=lambda e: _aware(e.at))
+    return sorted(entries, key=lambda e: as_utc(e.at))
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -17,7 +17,7 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from app.db import db, utcnow
+from app.db import as_utc, db, utcnow
 from app.overview.models import ApiToken
 from app.overview.service import ReportError
 from app.security import audit
@@ -85,15 +85,11 @@ def authenticate(prefix: str, secret: str) -> tuple[ApiToken | None, str]:
     if token.revoked_at is not None:
         return None, "revoked"
     now = utcnow()
-    if token.last_used_at is None or now - _aware(token.last_used_at) > LAST_USED_RESOLUTION:
+    if token.last_used_at is None or now - as_utc(token.last_used_at) > LAST_USED_RESOLUTION:
         token.last_used_at = now
     return token, "ok"
 
 
-def _aware(value):
-    from datetime import timezone
-
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def list_tokens(*, q: str = "", sort: str = "-created", page: int = 1, per_page: int = 25):

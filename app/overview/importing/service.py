@@ -12,7 +12,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from app.db import db, utcnow
+from app.db import as_utc, db, utcnow
 from app.overview.importing.analysis import analyse
 from app.overview.importing.csvfile import decode, read_layout
 from app.overview.importing.rows import Lookup
@@ -112,10 +112,6 @@ def _note_confirmed(job: ImportJob) -> None:
     job.mapping = json.dumps(mapping)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=utcnow().tzinfo)
-
-
 def sweep_stale_jobs() -> int:
     """Fail confirmed jobs whose run died (process restarted, thread killed); returns how many.
 
@@ -135,7 +131,7 @@ def sweep_stale_jobs() -> int:
     swept = 0
     for job in candidates:
         confirmed = preview_mapping(job).get("confirmed_at")
-        since = _aware(datetime.fromisoformat(confirmed)) if confirmed else _aware(job.created_at)
+        since = as_utc(datetime.fromisoformat(confirmed)) if confirmed else as_utc(job.created_at)
         if since >= cutoff or memory_progress(job.id) is not None:
             continue
         claimed = db.session.execute(

@@ -64,25 +64,22 @@ def overview_week(year: int, week: int):
     Tokens belong to organisations such as partner agencies, which see only the published overview on the
     web; the API gives them the same, never the live draft. 404 ``not_published`` until the week is published.
     """
-    from datetime import timezone
-
+    from app.db import as_utc
     from app.overview.figures import is_valid_week
-    from app.overview.publishing import latest, snapshot_of
+    from app.overview.publishing import latest, snapshot_of, week_ref
 
+    ref = week_ref(year, week)[:20]  # the path may hold a 20-digit year
     if not is_valid_week(year, week):
-        record_call("api.overview", outcome="failed", week=f"{year}-W{week:02d}"[:20], error="no_such_week")
+        record_call("api.overview", outcome="failed", week=ref, error="no_such_week")
         return api_error(404, "no_such_week", "No such ISO week.", "Veckan finns inte.")
     version = latest(year, week)
     if version is None:
-        record_call("api.overview", outcome="failed", week=f"{year}-W{week:02d}", error="not_published")
+        record_call("api.overview", outcome="failed", week=ref, error="not_published")
         return api_error(404, "not_published", "The week has not been published yet.",
                          "Veckan är inte publicerad än.")
-    record_call("api.overview", week=f"{year}-W{week:02d}", version=version.number)
+    record_call("api.overview", week=ref, version=version.number)
     figures = snapshot_of(version)["figures"]
-    published_at = version.published_at
-    if published_at.tzinfo is None:  # SQLite hands back naive UTC
-        published_at = published_at.replace(tzinfo=timezone.utc)
-    figures["published"] = {"version": version.number, "published_at": published_at.isoformat()}
+    figures["published"] = {"version": version.number, "published_at": as_utc(version.published_at).isoformat()}
     return jsonify(figures)
 
 
