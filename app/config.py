@@ -42,21 +42,30 @@ def _int(name: str, default: int) -> int:
 
 
 def _local_secrets(instance_path: Path) -> dict[str, str]:
-    """Development/test only: load or create instance/dev-secrets.json."""
+    """Development/test only: load or create instance/dev-secrets.json (mode 0600 from the start).
+
+    Written to a temporary file and renamed into place, so processes starting at the same time (parallel
+    test workers) never read half a file; a process that loses the race adopts the winner's secrets.
+    """
     path = instance_path / "dev-secrets.json"
     data: dict[str, str] = {}
-    if path.exists():
+    existed = path.exists()
+    if existed:
         data = json.loads(path.read_text())
-    changed = False
+    if all(name in data for name in REQUIRED_SECRETS):
+        return data
     for name in REQUIRED_SECRETS:
-        if name not in data:
-            data[name] = secrets.token_urlsafe(48)
-            changed = True
-    if changed:
-        instance_path.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=2))
-        path.chmod(0o600)
-    return data
+        data.setdefault(name, secrets.token_urlsafe(48))
+    instance_path.mkdir(parents=True, exist_ok=True)
+    tmp = instance_path / f".dev-secrets.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(json.dumps(data, indent=2))
+    if not existed and path.exists():  # another process created it meanwhile: keep theirs
+        tmp.unlink()
+        return _local_secrets(instance_path)
+    os.replace(tmp, path)
+    return json.loads(path.read_text())
 
 
 SMTP_SECURITY = ("starttls", "ssl", "none")

@@ -152,18 +152,20 @@ class Gate:
         Empty if nothing allows it or an unconditional deny applies. A list query
         built from these must still be checked object by object with decide().
         """
+        user = _unproxied(user)
         if user is None or not getattr(user, "is_authenticated", False) or not user.active:
             return set()
         kind = user.agency.kind.value if user.agency else ""
         perm = str(permission)
         allow: set[str] = set()
-        for role, rule_kind, rule_perm, cond, eft in self.rules():
-            if role not in user.role_names or rule_kind not in ("*", kind) or rule_perm != perm:
-                continue
-            if eft == "deny" and cond == "always":
-                return set()
-            if eft == "allow":
-                allow.add(cond)
+        for role in user.role_names:
+            for rule_kind, cond, is_allow in self._index.get((role, perm), ()):
+                if rule_kind not in ("*", kind):
+                    continue
+                if not is_allow and cond == "always":
+                    return set()
+                if is_allow:
+                    allow.add(cond)
         return allow
 
     def decide(self, user: Any, permission: Permission | str, obj: Any = None, *, route_level: bool = False,

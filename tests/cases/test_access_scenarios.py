@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import pytest
 
 from app.cases.models import CaseMeeting, CaseNote, ThreatAssessment, ThreatLevel
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, sign_in
 
 CASE_PATHS = {
     "detail": "/cases/{code}",
@@ -125,15 +125,11 @@ def visible(text: str, world) -> set[str]:
     return {key for key, marker in world.m.items() if marker in text}
 
 
-def _login(client, user):
-    assert login(client, user).status_code == 302
-
-
 # ------------------------------------------------------------------ scenarios
 
 
 def test_coordinator_of_the_case_sees_everything(client, world):
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     statuses, text = read_everything(client, world)
     assert all(code == 200 for code in statuses.values()), statuses
     assert visible(text, world) == set(world.m), "the coordinator reads every part of their case"
@@ -142,7 +138,7 @@ def test_coordinator_of_the_case_sees_everything(client, world):
 
 def test_police_without_consent_sees_the_code_and_its_own_items_only(client, factory, world):
     officer = factory.user(roles=("partner",), agency=world.police)
-    _login(client, officer)
+    sign_in(client, officer)
     statuses, text = read_everything(client, world)
     assert world.case.code in text
     assert visible(text, world) == {"protection_item"}
@@ -155,7 +151,7 @@ def test_police_without_consent_sees_the_code_and_its_own_items_only(client, fac
 def test_police_with_consent_sees_what_the_consent_and_policy_cover(client, factory, world):
     world.consent(world.police, ["identity", "threat_assessment", "protection_plan"])
     officer = factory.user(roles=("partner",), agency=world.police)
-    _login(client, officer)
+    sign_in(client, officer)
     statuses, text = read_everything(client, world)
     assert statuses["assessments"] == 200
     # Never: another agency's support items, notes, minutes, the protected address.
@@ -165,7 +161,7 @@ def test_police_with_consent_sees_what_the_consent_and_policy_cover(client, fact
 def test_consent_withdrawn_mid_session_ends_access_on_the_next_request(app, client, factory, world):
     consent = world.consent(world.police, ["identity", "threat_assessment", "protection_plan"])
     officer = factory.user(roles=("partner",), agency=world.police)
-    _login(client, officer)
+    sign_in(client, officer)
     page = client.get(f"/cases/{world.case.code}")
     assert world.m["name"] in page.text
     from app.cases import records
@@ -181,7 +177,7 @@ def test_expired_consent_gives_nothing(client, factory, world):
     world.consent(world.police, ["identity", "threat_assessment", "protection_plan"],
                   given_on=yesterday - timedelta(days=100), valid_until=yesterday)
     officer = factory.user(roles=("partner",), agency=world.police)
-    _login(client, officer)
+    sign_in(client, officer)
     _, text = read_everything(client, world)
     assert visible(text, world) == {"protection_item"}
 
@@ -189,14 +185,14 @@ def test_expired_consent_gives_nothing(client, factory, world):
 def test_consent_to_another_agency_does_not_cover_this_one(client, factory, world):
     world.consent(world.housing, ["identity", "threat_assessment", "protection_plan", "support_plan"])
     officer = factory.user(roles=("partner",), agency=world.police)
-    _login(client, officer)
+    sign_in(client, officer)
     _, text = read_everything(client, world)
     assert visible(text, world) == {"protection_item"}
 
 
 def test_housing_officer_sees_only_housing_items(client, factory, world):
     officer = factory.user(roles=("partner",), agency=world.housing)
-    _login(client, officer)
+    sign_in(client, officer)
     statuses, text = read_everything(client, world)
     assert visible(text, world) == {"housing_item"}
     assert statuses["detail"] == 200 and statuses["plan"] == 200
@@ -211,7 +207,7 @@ def test_users_outside_the_case_see_nothing(client, factory, world, who):
         user = factory.user(roles=("coordinator",), agency=world.social)
     else:
         user = factory.user(roles=(who,), kind="social_services")
-    _login(client, user)
+    sign_in(client, user)
     statuses, text = read_everything(client, world)
     for name in CASE_PATHS:
         assert statuses[name] == 403, (who, name, statuses)
@@ -223,7 +219,7 @@ def test_users_outside_the_case_see_nothing(client, factory, world, who):
 
 def test_search_by_personal_number_is_for_coordinators_and_shows_codes_only(client, factory, world):
     officer = factory.user(roles=("partner",), agency=world.police)
-    _login(client, officer)
+    sign_in(client, officer)
     page = client.get("/")
     resp = client.post("/cases/find", data={"personal_number": world.personal_number,
                                             "csrf_token": csrf_from(page.text)})
@@ -238,7 +234,7 @@ def test_every_refused_read_is_audited_as_denied(app, client, factory, world):
     from app.extensions import db
 
     user = factory.user(roles=("coordinator",), agency=world.social)
-    _login(client, user)
+    sign_in(client, user)
     assert client.get(f"/cases/{world.case.code}").status_code == 403
     with app.app_context():
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.actor_user_id == user.id,
@@ -254,7 +250,7 @@ def test_each_read_of_the_case_page_writes_one_event_naming_the_field_sets_shown
 
     world.consent(world.police, ["identity"])
     officer = factory.user(roles=("partner",), agency=world.police)
-    _login(client, officer)
+    sign_in(client, officer)
     assert client.get(f"/cases/{world.case.code}").status_code == 200
     with app.app_context():
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.actor_user_id == officer.id,

@@ -9,13 +9,9 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from app.cases.models import Case, CasePhase, CaseTeamMember, Participant, ThreatAssessment, ThreatLevel
-from tests.conftest import csrf_from, fake_personal_number, login
+from tests.conftest import csrf_from, fake_personal_number, sign_in
 
 NEW = "/cases/new"
-
-
-def _login(client, user):
-    assert login(client, user).status_code == 302
 
 
 def _post(client, url, data, page_url=None):
@@ -57,7 +53,7 @@ def coordinator(factory):
 
 
 def test_coordinator_registers_a_referral_end_to_end(app, client, db, coordinator):
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     number = fake_personal_number()
     resp = _post(client, NEW, _referral(personal_number=f"{number[2:8]}-{number[8:]}"))
     assert resp.status_code == 302, resp.text[:2000]
@@ -78,7 +74,7 @@ def test_coordinator_registers_a_referral_end_to_end(app, client, db, coordinato
 
 
 def test_referral_with_date_of_birth_only_is_accepted(client, db, coordinator):
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     before = _count(db, Case)
     resp = _post(client, NEW, _referral(date_of_birth="2004-02-29"))
     assert resp.status_code == 302
@@ -89,7 +85,7 @@ def test_duplicate_personal_number_offers_reopen_of_closed_case_and_creates_noth
                                                                                       coordinator):
     number = fake_personal_number()
     old = factory.case(participant=factory.participant(personal_number=number), phase="closed")
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     cases, people = _count(db, Case), _count(db, Participant)
     typed = _referral(personal_number=f"{number[2:8]}-{number[8:]}", first_name="Skrivetnamn")
     resp = _post(client, NEW, typed)
@@ -119,7 +115,7 @@ def test_duplicate_of_an_open_case_of_another_coordinator_names_it_without_reope
                                                                                           coordinator):
     number = fake_personal_number()
     other = factory.case(participant=factory.participant(personal_number=number), phase="active")
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     resp = _post(client, NEW, _referral(personal_number=number))
     assert resp.status_code == 400
     assert other.code in resp.text and "/reopen" not in resp.text
@@ -146,7 +142,7 @@ def test_duplicate_of_an_open_case_of_another_coordinator_names_it_without_reope
     ({"referral_source": "martians", "date_of_birth": "2000-01-01"}, None),
 ])
 def test_bad_referral_input_is_refused_clearly_and_creates_nothing(client, db, coordinator, override, message):
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     before = (_count(db, Case), _count(db, Participant))
     resp = _post(client, NEW, _referral(**override))
     assert resp.status_code == 400
@@ -163,7 +159,7 @@ def test_find_by_personal_number_shows_codes_only_and_audits_without_the_number(
     number = fake_personal_number()
     mine = factory.case(coordinator, participant=factory.participant(personal_number=number,
                                                                      last_name="Sökbarsson"))
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     listing = client.get("/cases/")
     assert 'action="/cases/find"' in listing.text and 'method="post"' in listing.text
     resp = client.post("/cases/find", data={"personal_number": f"{number[:8]}-{number[8:]}",
@@ -181,21 +177,21 @@ def test_find_by_personal_number_shows_codes_only_and_audits_without_the_number(
 def test_find_shows_code_without_link_for_a_case_the_user_cannot_open(client, factory, coordinator):
     number = fake_personal_number()
     other = factory.case(participant=factory.participant(personal_number=number))
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     resp = _post(client, "/cases/find", {"personal_number": number}, page_url="/cases/")
     assert resp.status_code == 200 and other.code in resp.text
     assert f'href="/cases/{other.code}"' not in resp.text
 
 
 def test_find_with_invalid_number_is_400_with_a_message_and_no_search(client, db, coordinator):
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     resp = _post(client, "/cases/find", {"personal_number": "19990131-1235"}, page_url="/cases/")
     assert resp.status_code == 400 and "kontrollsiffran stämmer inte" in resp.text
     assert not _events(db, coordinator, "participant.search")
 
 
 def test_find_without_a_match_says_so(client, coordinator):
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     resp = _post(client, "/cases/find", {"personal_number": fake_personal_number()}, page_url="/cases/")
     assert resp.status_code == 200 and "Ingen person med det personnumret" in resp.text
 
@@ -211,7 +207,7 @@ def test_phase_changes_follow_the_allowed_transitions_and_closing_needs_outcome_
                                                                                                 factory,
                                                                                                 coordinator):
     case = factory.case(coordinator, phase="referral")
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     refused = _phase(client, case.code, to_phase="active")
     assert refused.status_code == 400
     assert _phase(client, case.code, to_phase="assessment").status_code == 302
@@ -250,7 +246,7 @@ def test_team_add_and_remove_with_confirmation_and_history(client, db, factory, 
     case = factory.case(coordinator)
     police = factory.agency(name="Polisen Fiktivstad", kind="police")
     officer = factory.user(roles=("partner",), agency=police)
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     resp = _post(client, f"/cases/{case.code}/team", {"agency_id": police.id, "officer_id": officer.id})
     assert resp.status_code == 302
     member = db.scalar(select(CaseTeamMember).where(CaseTeamMember.case_id == case.id,
@@ -279,7 +275,7 @@ def test_unknown_agency_or_wrong_officer_is_400_and_changes_nothing(client, db, 
     agency = factory.agency(kind="housing")
     stranger = factory.user(roles=("partner",), kind="school")
     data = {k: {"OTHER_AGENCY": agency.id, "OFFICER_OF_ANOTHER": stranger.id}.get(v, v) for k, v in data.items()}
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     before = _count(db, CaseTeamMember)
     resp = _post(client, f"/cases/{case.code}/team", data)
     assert resp.status_code == 400 and 'class="errors"' in resp.text
@@ -289,7 +285,7 @@ def test_unknown_agency_or_wrong_officer_is_400_and_changes_nothing(client, db, 
 def test_team_member_of_another_case_is_404(client, factory, coordinator):
     case = factory.case(coordinator)
     other = factory.case()
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     page = client.get(f"/cases/{case.code}/team")
     member_id = other.team[0].id
     resp = client.post(f"/cases/{case.code}/team/{member_id}/remove",
@@ -299,7 +295,7 @@ def test_team_member_of_another_case_is_404(client, factory, coordinator):
 
 def test_the_coordinator_cannot_be_removed_from_the_team(client, db, factory, coordinator):
     case = factory.case(coordinator)
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     own = case.team[0]
     page = client.get(f"/cases/{case.code}/team")
     resp = client.post(f"/cases/{case.code}/team/{own.id}/remove",
@@ -317,7 +313,7 @@ def test_participant_edit_writes_only_changed_fields_and_audits_their_field_sets
     number = fake_personal_number()
     born = date(int(number[:4]), int(number[4:6]), int(number[6:8]))
     case = factory.case(coordinator, participant=factory.participant(personal_number=number, date_of_birth=born))
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     page = client.get(f"/cases/{case.code}/participant")
     assert page.status_code == 200
     with app.app_context():
@@ -342,7 +338,7 @@ def test_participant_number_of_another_person_is_refused(app, client, db, factor
     taken = fake_personal_number()
     factory.case(participant=factory.participant(personal_number=taken))
     case = factory.case(coordinator)
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     with app.app_context():
         own = case.participant.personal_number
         data = {"first_name": "A", "last_name": "B", "personal_number": taken, "protected_identity": "none"}
@@ -364,7 +360,7 @@ def test_list_filters_sorts_and_paginates(client, factory, coordinator):
                           if i == 7 else [])
              for i in range(1, 31)]
     other = factory.case(code="AV-2031-999")
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     page1 = client.get("/cases/?code=av-2031&sort=code").text
     assert "AV-2031-001" in page1 and "AV-2031-026" not in page1 and "Sida 1 av 2" in page1
     assert other.code not in page1
@@ -396,7 +392,7 @@ def test_list_shows_reassessment_due_for_the_coordinators_cases(app, client, db,
             assessment.level = ThreatLevel.HIGH
             db.add(assessment)
         db.flush()
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     text = client.get("/cases/?due=reassessment").text
     assert "AV-2032-001" in text and "AV-2032-002" not in text
 
@@ -404,13 +400,13 @@ def test_list_shows_reassessment_due_for_the_coordinators_cases(app, client, db,
 @pytest.mark.parametrize("query", ["phase=martians", "agency=abc", "coordinator=999999", "code=" + "A" * 30,
                                    "code=%25%27", "due=everything"])
 def test_bad_list_filters_are_400(client, coordinator, query):
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     assert client.get(f"/cases/?{query}").status_code == 400
 
 
 def test_list_read_is_audited_once_without_object_or_field_sets(client, db, factory, coordinator):
     factory.case(coordinator)
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     assert client.get("/cases/?phase=active").status_code == 200
     events = _events(db, coordinator, "case.list")
     assert len(events) == 1
@@ -430,7 +426,7 @@ def _case_urls(code: str, member_id: int) -> list[tuple[str, str]]:
 def test_a_coordinator_not_on_the_case_gets_403_everywhere_and_does_not_see_it_listed(client, db, factory,
                                                                                        coordinator):
     case = factory.case(phase="active")
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     token = csrf_from(client.get("/cases/").text)
     for method, url in _case_urls(case.code, case.team[0].id):
         resp = getattr(client, method)(url, data={"csrf_token": token, "confirmed": "y", "to_phase": "closed"})
@@ -446,7 +442,7 @@ def test_a_coordinator_not_on_the_case_gets_403_everywhere_and_does_not_see_it_l
 def test_staff_without_case_roles_get_403_on_every_case_page(client, factory, role):
     case = factory.case()
     user = factory.user(roles=(role,), kind="social_services")
-    _login(client, user)
+    sign_in(client, user)
     token = csrf_from(client.get("/").text)
     urls = _case_urls(case.code, case.team[0].id) + [("get", "/cases/"), ("get", NEW), ("post", NEW),
                                                      ("post", "/cases/find"), ("post", f"/cases/{case.code}/reopen")]
@@ -460,7 +456,7 @@ def test_partner_on_the_team_without_consent_sees_the_code_but_nothing_about_the
     person = factory.participant(first_name="Hemliganamn", last_name="Doldsson", street_address="Gömdvägen 9")
     case = factory.case(participant=person, team=[police])
     officer = factory.user(roles=("partner",), agency=police)
-    _login(client, officer)
+    sign_in(client, officer)
     listing = client.get("/cases/")
     assert case.code in listing.text and 'action="/cases/find"' not in listing.text
     page = client.get(f"/cases/{case.code}")
@@ -482,7 +478,7 @@ def test_partner_with_identity_consent_sees_the_name_but_not_the_address(app, cl
     person = factory.participant(first_name="Synligt", last_name="Namnsson", street_address="Gömdvägen 9")
     case = factory.case(participant=person, team=[police], consents=[(police, ["identity"], None, None)])
     officer = factory.user(roles=("partner",), agency=police)
-    _login(client, officer)
+    sign_in(client, officer)
     page = client.get(f"/cases/{case.code}")
     assert "Synligt Namnsson" in page.text and "Gömdvägen" not in page.text
     events = _events(db, officer, "case.view")
@@ -499,7 +495,7 @@ def test_case_page_read_writes_one_event_with_every_field_set_shown(app, client,
         assessment.level = ThreatLevel.ELEVATED
         db.add(assessment)
         db.flush()
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     page = client.get(f"/cases/{case.code}")
     assert page.status_code == 200
     assert "Fiktivt mål" in page.text and "Förhöjd" in page.text and police.name in page.text
@@ -517,7 +513,7 @@ def test_case_page_read_writes_one_event_with_every_field_set_shown(app, client,
 def test_other_case_pages_write_one_event_without_personal_field_sets(client, db, factory, coordinator, path,
                                                                       action):
     case = factory.case(coordinator)
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     assert client.get(f"/cases/{case.code}{path}").status_code == 200
     events = _events(db, coordinator)
     reads = [e for e in events if e.action == action]
@@ -526,7 +522,7 @@ def test_other_case_pages_write_one_event_without_personal_field_sets(client, db
 
 
 def test_unknown_case_code_is_404(client, coordinator):
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     assert client.get("/cases/AV-1999-404").status_code == 404
     assert client.get("/cases/" + "A" * 40).status_code == 404
 
@@ -547,13 +543,13 @@ def test_emergency_access_opens_identity_to_the_partner_and_shows_on_the_coordin
         access.reason = "Påhittat akut hot mot personen."
         db.add(access)
         db.flush()
-    _login(client, officer)
+    sign_in(client, officer)
     page = client.get(f"/cases/{case.code}").text
     assert "Nödläge Synligsson" in page and "Gömdvägen" not in page
     assert "Påhittat akut hot" not in page, "the partner does not see the emergency panel"
     client.post("/logout", data={"csrf_token": csrf_from(page)})
 
-    _login(client, coordinator)
+    sign_in(client, coordinator)
     page = client.get(f"/cases/{case.code}").text
     assert "Pågående nödåtkomst" in page and "Påhittat akut hot mot personen." in page
     assert "emergency.reason" in _events(db, coordinator, "case.view")[-1].field_sets

@@ -14,7 +14,7 @@ from app.cases.models import EmergencyAccess, ThreatAssessment, ThreatLevel
 from app.cases.service import CaseError
 from app.db import utcnow
 from app.web import local_datetime
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, sign_in
 
 REASON = "Hot mot personen via telefon, polisen behöver skyddsnivån nu."
 PERSONAL = {"person.identity", "person.contact", "person.protected_address", "person.protection_level",
@@ -85,7 +85,7 @@ def _started(app, world):
 
 
 def test_the_page_explains_break_the_glass_before_anything_opens(client, db, world):
-    login(client, world["partner"])
+    sign_in(client, world["partner"])
     page = client.get(f"/cases/{world['case'].code}/emergency")
     assert page.status_code == 200
     assert "60 minuter" in page.text and "loggas" in page.text and "samordnare" in page.text
@@ -97,7 +97,7 @@ def test_partner_on_the_team_breaks_the_glass_and_reads_identity_and_protection_
         app, db, client, world):
     case, partner = world["case"], world["partner"]
     assert not _readable(app, partner, case.participant) & PERSONAL
-    login(client, partner)
+    sign_in(client, partner)
 
     resp = _break_glass(client, case.code)
 
@@ -125,7 +125,7 @@ def test_the_case_page_then_shows_the_name_but_never_the_address(app, client, wo
     case = world["case"]
     with app.app_context():
         name, street = case.participant.last_name, case.participant.street_address
-    login(client, world["partner"])
+    sign_in(client, world["partner"])
     assert name not in client.get(f"/cases/{case.code}").text
     page = client.get(_break_glass(client, case.code).headers["Location"])
     assert page.status_code == 200
@@ -165,7 +165,7 @@ def test_after_expiry_a_new_request_opens_a_new_access(app, db, world):
 
 def test_starting_it_is_audited_without_the_reason(db, client, world):
     case, partner = world["case"], world["partner"]
-    login(client, partner)
+    sign_in(client, partner)
     first = _first_event(db)
     assert _break_glass(client, case.code).status_code == 302
     access = db.scalar(select(EmergencyAccess).where(EmergencyAccess.case_id == case.id))
@@ -178,7 +178,7 @@ def test_starting_it_is_audited_without_the_reason(db, client, world):
 
 def test_a_partner_not_on_the_team_is_refused_and_nothing_is_created(app, db, client, factory, world):
     outsider = factory.user(roles=("partner",), kind="police")
-    login(client, outsider)
+    sign_in(client, outsider)
     first = _first_event(db)
     assert client.get(f"/cases/{world['case'].code}/emergency").status_code == 403
     page = client.get("/")
@@ -206,7 +206,7 @@ def test_the_case_coordinator_cannot_use_the_service_either(app, db, world):
 
 
 def test_a_stale_login_is_sent_to_re_authenticate_and_nothing_is_created(db, client, world):
-    login(client, world["partner"])
+    sign_in(client, world["partner"])
     page = client.get(f"/cases/{world['case'].code}/emergency")
     with client.session_transaction() as session:
         session["fs_paa"] = time.time() - 3600
@@ -227,7 +227,7 @@ def test_a_stale_login_is_sent_to_re_authenticate_and_nothing_is_created(db, cli
 ])
 def test_bad_input_is_refused_with_a_clear_message_and_nothing_is_created(db, client, world, reason, confirmed,
                                                                            message):
-    login(client, world["partner"])
+    sign_in(client, world["partner"])
     first = _first_event(db)
     resp = _break_glass(client, world["case"].code, reason=reason, confirmed=confirmed)
     assert resp.status_code == 400
@@ -237,14 +237,14 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_is_created(db, cl
 
 
 def test_unknown_case_code_is_not_found(client, world):
-    login(client, world["partner"])
+    sign_in(client, world["partner"])
     assert client.get("/cases/AV-0000-999/emergency").status_code == 404
     assert client.get("/cases/" + "x" * 40 + "/emergency").status_code == 404
 
 
 def test_an_active_access_is_shown_instead_of_the_form(app, client, world):
     access = _started(app, world)
-    login(client, world["partner"])
+    sign_in(client, world["partner"])
     page = client.get(f"/cases/{world['case'].code}/emergency")
     with app.test_request_context():
         until = local_datetime(access.expires_at)
@@ -256,7 +256,7 @@ def test_an_active_access_is_shown_instead_of_the_form(app, client, world):
 
 def test_the_coordinator_sees_it_on_the_start_page_at_once(app, db, client, world):
     _started(app, world)
-    login(client, world["coordinator"])
+    sign_in(client, world["coordinator"])
     page = client.get("/")
     section = page.text.split('id="emergencies"')[1].split("</section>")[0]
     assert world["case"].code in section and world["police"].name in section
@@ -266,7 +266,7 @@ def test_the_coordinator_sees_it_on_the_start_page_at_once(app, db, client, worl
 
 def test_another_coordinator_does_not_see_it(app, client, factory, world):
     _started(app, world)
-    login(client, factory.user(roles=("coordinator",)))
+    sign_in(client, factory.user(roles=("coordinator",)))
     assert world["case"].code not in client.get("/").text
 
 
@@ -374,5 +374,5 @@ def test_only_the_auditor_reaches_the_review_pages(app, db, client, login_as, wo
 
 def test_the_coordinator_of_the_case_cannot_review_it(app, db, client, world):
     access = _started(app, world)
-    login(client, world["coordinator"])
+    sign_in(client, world["coordinator"])
     assert client.get(_review_url(access)).status_code == 403

@@ -19,7 +19,7 @@ from app.cases import incidents, retention
 from app.cases.models import CaseIncident, CasePhase
 from app.cases.service import CaseError
 from app.overview.models import Area, Category, IncidentReport, ReportStatus
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Written into the report's description; the coordinator may not read it, so no case page may show it.
@@ -69,10 +69,6 @@ def world(app, db, factory):
     return World(app, db, factory)
 
 
-def _login(client, user):
-    assert login(client, user).status_code == 302
-
-
 def _token(client, url) -> str:
     return csrf_from(client.get(url).text)
 
@@ -85,7 +81,7 @@ def _events(db, action: str) -> list[AuditEvent]:
 
 
 def test_coordinator_links_an_incident_and_sees_its_plain_fields_never_its_description(client, world, db):
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     page = client.get(world.url)
     assert page.status_code == 200 and 'name="incident_id"' in page.text
     resp = client.post(world.url, data={"incident_id": f"  {world.report.id}  ", "csrf_token": csrf_from(page.text)})
@@ -102,7 +98,7 @@ def test_coordinator_links_an_incident_and_sees_its_plain_fields_never_its_descr
 
 
 def test_link_and_unlink_write_audit_events_naming_the_case_and_only_the_incident_id(client, world, db):
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     client.post(world.url, data={"incident_id": str(world.report.id), "csrf_token": _token(client, world.url)})
     link = db.scalars(select(CaseIncident).where(CaseIncident.case_id == world.case.id)).one()
     client.post(world.unlink_url(link), data={"confirmed": "y", "csrf_token": _token(client, world.url)})
@@ -117,7 +113,7 @@ def test_link_and_unlink_write_audit_events_naming_the_case_and_only_the_inciden
 
 def test_unlink_needs_confirmation_and_keeps_the_incident_report(client, world, db):
     link = world.link()
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     resp = client.post(world.unlink_url(link), data={"csrf_token": _token(client, world.url)})
     assert resp.status_code == 400 and "Bekräfta åtgärden" in resp.text
     assert world.links() == 1
@@ -137,7 +133,7 @@ def test_unlink_needs_confirmation_and_keeps_the_incident_report(client, world, 
     ("a" * 101, "Högst 100 tecken."),
 ])
 def test_unknown_or_malformed_incident_id_is_refused_with_400_and_nothing_stored(client, world, value, message):
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     resp = client.post(world.url, data={"incident_id": value, "csrf_token": _token(client, world.url)})
     assert resp.status_code == 400
     assert message in resp.text
@@ -147,7 +143,7 @@ def test_unknown_or_malformed_incident_id_is_refused_with_400_and_nothing_stored
 
 def test_the_same_incident_cannot_be_linked_twice(client, world):
     world.link()
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     resp = client.post(world.url, data={"incident_id": str(world.report.id), "csrf_token": _token(client, world.url)})
     assert resp.status_code == 400 and "Händelsen är redan kopplad till ärendet." in resp.text
     assert world.links() == 1
@@ -174,7 +170,7 @@ def test_service_refuses_an_unknown_id_and_a_link_of_another_case(app, world, fa
 def test_unlinking_a_link_of_another_case_or_an_overlong_id_is_404(client, world, factory):
     other = factory.case(world.coordinator)
     link = world.link(other)
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     token = _token(client, world.url)
     assert client.post(world.unlink_url(link), data={"confirmed": "y", "csrf_token": token}).status_code == 404
     assert client.post(f"{world.url}/99999999999999999999/unlink",
@@ -183,7 +179,7 @@ def test_unlinking_a_link_of_another_case_or_an_overlong_id_is_404(client, world
 
 
 def test_case_navigation_links_to_the_incident_page(client, world):
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     page = client.get(f"/cases/{world.case.code}").text
     assert f'href="{world.url}"' in page and "Händelser" in page
 
@@ -193,7 +189,7 @@ def test_case_navigation_links_to_the_incident_page(client, world):
 
 def test_partner_on_the_team_sees_the_list_but_cannot_link_or_unlink(client, world, db):
     link = world.link()
-    _login(client, world.officer)
+    sign_in(client, world.officer)
     page = client.get(world.url)
     assert page.status_code == 200
     assert str(world.report.id) in page.text and world.area.name in page.text
@@ -229,7 +225,7 @@ def _other_report(world, db) -> IncidentReport:
 def test_users_who_may_not_open_the_case_are_refused(client, world, factory, db, roles, kind):
     """A coordinator not on the case, admin, auditor, analyst (who may read the report) and a partner off the team."""
     link = world.link()
-    _login(client, factory.user(roles=roles, kind=kind))
+    sign_in(client, factory.user(roles=roles, kind=kind))
     token = csrf_from(client.get("/").text)
     page = client.get(world.url)
     assert page.status_code == 403 and str(world.report.id) not in page.text

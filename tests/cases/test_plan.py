@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from app.audit.models import AuditEvent, AuditHead
 from app.cases.models import CasePhase, PlanItem, PlanItemStatus, PlanVersion, today_local
 from app.db import utcnow
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, sign_in
 
 TODAY = date.today()
 
@@ -77,10 +77,6 @@ def plan(app, factory):
     return Plan(app, factory)
 
 
-def _login(client, user):
-    assert login(client, user).status_code == 302
-
-
 def _post(client, page_url, data, url=None):
     page = client.get(page_url)
     assert page.status_code == 200, page.status_code
@@ -133,7 +129,7 @@ def _pdf_text(resp) -> str:
 def test_coordinator_adds_an_item_and_its_agency_joins_the_team(client, db, factory, plan):
     school = factory.agency(kind="school")
     teacher = factory.user(roles=("partner",), agency=school)
-    _login(client, plan.coordinator)
+    sign_in(client, plan.coordinator)
     before = _head(db)
     resp = _post(client, plan.url("/items/new"), _item_data(plan, responsible_agency_id=str(school.id)))
     assert resp.status_code == 302
@@ -150,7 +146,7 @@ def test_coordinator_adds_an_item_and_its_agency_joins_the_team(client, db, fact
 
 
 def test_due_date_before_start_is_refused_and_nothing_is_created(client, db, plan):
-    _login(client, plan.coordinator)
+    sign_in(client, plan.coordinator)
     before = _item_count(db, plan.case)
     resp = _post(client, plan.url("/items/new"),
                  _item_data(plan, start_on="2026-05-10", due_on="2026-05-01", goal="Typat mål"))
@@ -172,7 +168,7 @@ def test_due_date_before_start_is_refused_and_nothing_is_created(client, db, pla
     {"due_on": "2026-02-30"},
 ])
 def test_bad_item_input_is_refused_with_400_and_nothing_changes(client, db, plan, overrides):
-    _login(client, plan.coordinator)
+    sign_in(client, plan.coordinator)
     before = _item_count(db, plan.case)
     resp = _post(client, plan.url("/items/new"), _item_data(plan, **overrides))
     assert resp.status_code == 400
@@ -210,7 +206,7 @@ def test_a_meeting_decision_becomes_an_item_of_that_meetings_case_only(app, db, 
 
 
 def test_coordinator_edits_an_item_and_the_audit_names_only_the_fields(client, db, plan):
-    _login(client, plan.coordinator)
+    sign_in(client, plan.coordinator)
     before = _head(db)
     new_due = TODAY + timedelta(days=120)
     resp = _post(client, plan.item_url("support"),
@@ -225,7 +221,7 @@ def test_coordinator_edits_an_item_and_the_audit_names_only_the_fields(client, d
 
 def test_unknown_or_foreign_item_ids_are_404(client, factory, plan):
     other = factory.case(plan.coordinator, items=[dict(goal="Annat ärende", responsible_agency=plan.social)])
-    _login(client, plan.coordinator)
+    sign_in(client, plan.coordinator)
     assert client.get(plan.url("/items/not-a-uuid")).status_code == 404
     assert client.get(plan.url(f"/items/{uuid.uuid4()}")).status_code == 404
     assert client.get(plan.url(f"/items/{other.plan_items[0].id}")).status_code == 404
@@ -235,12 +231,12 @@ def test_unknown_or_foreign_item_ids_are_404(client, factory, plan):
 
 
 def test_second_editor_with_an_old_version_gets_409_and_nothing_is_overwritten(app, client, db, plan):
-    _login(client, plan.coordinator)
+    sign_in(client, plan.coordinator)
     stale_page = client.get(plan.item_url("housing"))
     assert 'name="version" type="hidden" value="1"' in stale_page.text
 
     other = app.test_client()
-    _login(other, plan.partner(plan.housing))
+    sign_in(other, plan.partner(plan.housing))
     assert _post(other, plan.item_url("housing"), {"status": "in_progress", "version": "1"}).status_code == 302
     item = plan.saved("housing")
     assert item.version == 2
@@ -272,7 +268,7 @@ def test_a_stale_row_at_flush_is_a_conflict_and_saves_nothing(app, db, plan):
 
 
 def test_partner_updates_the_status_of_their_agencys_item(client, db, plan):
-    _login(client, plan.partner(plan.housing))
+    sign_in(client, plan.partner(plan.housing))
     page = client.get(plan.item_url("housing"))
     assert page.status_code == 200 and 'name="goal"' not in page.text
     resp = client.post(plan.item_url("housing"), data={"status": "done", "version": "1",
@@ -283,7 +279,7 @@ def test_partner_updates_the_status_of_their_agencys_item(client, db, plan):
 
 
 def test_partner_cannot_edit_another_agencys_item(client, db, plan):
-    _login(client, plan.partner(plan.housing))
+    sign_in(client, plan.partner(plan.housing))
     page = client.get(plan.url())
     assert client.get(plan.item_url("protection")).status_code == 403
     resp = client.post(plan.item_url("protection"), data={"status": "done", "version": "1",
@@ -296,7 +292,7 @@ def test_partner_cannot_edit_another_agencys_item(client, db, plan):
 @pytest.mark.parametrize("forged", [{"goal": "Förfalskat mål"}, {"due_on": "2030-01-01"},
                                     {"responsible_agency_id": "1"}])
 def test_partner_posting_a_forged_field_on_their_own_item_is_refused(client, db, plan, forged):
-    _login(client, plan.partner(plan.housing))
+    sign_in(client, plan.partner(plan.housing))
     before = _head(db)
     resp = _post(client, plan.item_url("housing"), {"status": "done", "version": "1", **forged})
     assert resp.status_code == 403
@@ -307,7 +303,7 @@ def test_partner_posting_a_forged_field_on_their_own_item_is_refused(client, db,
 
 
 def test_partner_adds_a_followup_with_a_status_on_own_item_only(app, client, db, plan):
-    _login(client, plan.partner(plan.housing))
+    sign_in(client, plan.partner(plan.housing))
     resp = _followup(client, plan.item_url("housing"), plan.item_url("housing", "/followups"),
                      text="Visning bokad", status="in_progress", version="1")
     assert resp.status_code == 302
@@ -326,7 +322,7 @@ def test_partner_adds_a_followup_with_a_status_on_own_item_only(app, client, db,
 
 
 def test_followup_with_a_status_on_a_changed_item_is_a_conflict(app, client, db, plan):
-    _login(client, plan.coordinator)
+    sign_in(client, plan.coordinator)
     with app.test_request_context():
         from app.cases import plan as service
 
@@ -340,7 +336,7 @@ def test_followup_with_a_status_on_a_changed_item_is_a_conflict(app, client, db,
 
 
 def test_empty_or_overlong_followup_is_refused(client, db, plan):
-    _login(client, plan.coordinator)
+    sign_in(client, plan.coordinator)
     for text in ("", "x" * 10_001):
         resp = _followup(client, plan.item_url("support"), plan.item_url("support", "/followups"),
                          text=text, version="1")
@@ -353,7 +349,7 @@ def test_empty_or_overlong_followup_is_refused(client, db, plan):
 
 def test_housing_partner_sees_only_housing_items_and_the_read_is_audited(client, db, plan):
     officer = plan.partner(plan.housing)
-    _login(client, officer)
+    sign_in(client, officer)
     before = _head(db)
     page = client.get(plan.url())
     assert page.status_code == 200
@@ -370,7 +366,7 @@ def test_police_with_protection_consent_sees_protection_items_until_it_is_withdr
         social_protection = service.create_item(plan.case, plan.coordinator, part="protection", area="relocation",
                                                 goal="Socialtjänstens skyddsmål", responsible_agency=plan.social,
                                                 start_on=TODAY, due_on=TODAY + timedelta(days=30))
-    _login(client, plan.partner(plan.police))
+    sign_in(client, plan.partner(plan.police))
     assert "Socialtjänstens skyddsmål" not in client.get(plan.url()).text, "no consent: own items only"
 
     consent = plan.consent(plan.police, ["protection_plan"])
@@ -387,7 +383,7 @@ def test_police_with_protection_consent_sees_protection_items_until_it_is_withdr
 
 
 def test_plan_versions_are_for_the_coordinator_only(client, plan):
-    _login(client, plan.partner(plan.police))
+    sign_in(client, plan.partner(plan.police))
     assert client.get(plan.url("/versions")).status_code == 403
     assert client.get(plan.url("/approve")).status_code == 403
 
@@ -404,7 +400,7 @@ def test_users_without_case_access_see_no_plan_page(client, login_as, plan, role
 
 
 def test_approving_versions_records_changes_and_old_versions_stay_as_approved(client, db, plan):
-    _login(client, plan.coordinator)
+    sign_in(client, plan.coordinator)
     agreed = (TODAY - timedelta(days=1)).isoformat()
     page = client.get(plan.url("/approve"))
     assert "Första versionen" in page.text
@@ -438,7 +434,7 @@ def test_approving_versions_records_changes_and_old_versions_stay_as_approved(cl
 
 
 def test_participant_agreement_in_the_future_is_refused(client, db, plan):
-    _login(client, plan.coordinator)
+    sign_in(client, plan.coordinator)
     tomorrow = (today_local() + timedelta(days=1)).isoformat()
     resp = _post(client, plan.url("/approve"), {"participant_agreed_on": tomorrow})
     assert resp.status_code == 400
@@ -450,7 +446,7 @@ def test_participant_agreement_in_the_future_is_refused(client, db, plan):
 
 
 def test_plan_pdf_is_an_audited_attachment_with_the_case_code(client, db, plan):
-    _login(client, plan.coordinator)
+    sign_in(client, plan.coordinator)
     before = _head(db)
     resp = client.get(plan.url(".pdf"))
     assert resp.status_code == 200 and resp.mimetype == "application/pdf" and resp.data.startswith(b"%PDF")
@@ -463,7 +459,7 @@ def test_plan_pdf_is_an_audited_attachment_with_the_case_code(client, db, plan):
 
 
 def test_plan_pdf_asks_for_the_password_again_when_the_login_is_not_fresh(client, db, plan):
-    _login(client, plan.coordinator)
+    sign_in(client, plan.coordinator)
     before = _head(db)
     with client.session_transaction() as session:
         session["fs_paa"] = time.time() - 3600
@@ -474,7 +470,7 @@ def test_plan_pdf_asks_for_the_password_again_when_the_login_is_not_fresh(client
 
 
 def test_partners_pdf_omits_what_the_partner_cannot_see(client, db, plan):
-    _login(client, plan.partner(plan.housing))
+    sign_in(client, plan.partner(plan.housing))
     resp = client.get(plan.url(".pdf"))
     assert resp.status_code == 200
     text = _pdf_text(resp)
@@ -492,7 +488,7 @@ def test_plan_pdf_of_thirty_items_renders(app, client, db, plan):
             service.create_item(plan.case, plan.coordinator, part="support", area="other",
                                 goal=f"Mål nummer {n} med en rimligt lång beskrivning av vad som ska uppnås",
                                 responsible_agency=plan.social, start_on=TODAY, due_on=TODAY + timedelta(days=n))
-    _login(client, plan.coordinator)
+    sign_in(client, plan.coordinator)
     resp = client.get(plan.url(".pdf"))
     assert resp.status_code == 200
     assert "Mål nummer 26" in _pdf_text(resp)

@@ -13,7 +13,7 @@ from app.cases import records
 from app.cases.models import (CaseMeeting, CaseNote, CasePhase, Consent, PlanItem, ThreatAssessment, ThreatLevel,
                               today_local)
 from app.cases.service import CaseError
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, sign_in
 
 TODAY = today_local()
 
@@ -51,10 +51,6 @@ class World:
 @pytest.fixture()
 def world(app, factory):
     return World(app, factory)
-
-
-def _login(client, user):
-    assert login(client, user).status_code == 302
 
 
 def _post(client, url, data, page_url=None):
@@ -99,7 +95,7 @@ def _decision(world, goal="Ordna skyddat boende", agency=None, **overrides):
 
 
 def test_coordinator_records_a_consent_for_a_team_agency(client, db, world):
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     first = _last_event_id(db)
     resp = _post(client, world.url("consents"), _consent_form(world))
     assert resp.status_code == 302
@@ -118,7 +114,7 @@ def test_consent_for_an_agency_not_on_the_team_is_refused(app, client, db, world
         with pytest.raises(CaseError):
             records.record_consent(world.case, world.coordinator, agency=world.outsider, kinds=["identity"],
                                    given_on=TODAY, valid_until=TODAY, method="written", documentation=None)
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     resp = _post(client, world.url("consents"), _consent_form(world, agency_id=str(world.outsider.id)))
     assert resp.status_code == 400
     assert _count(db, Consent, world.case) == 0
@@ -136,7 +132,7 @@ def test_consent_for_an_agency_not_on_the_team_is_refused(app, client, db, world
     {"documentation": "x" * 501},
 ])
 def test_bad_consent_input_is_400_and_nothing_is_stored(client, db, world, overrides):
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     resp = _post(client, world.url("consents"), _consent_form(world, **{"documentation": "Typed text", **overrides}))
     assert resp.status_code == 400
     assert _count(db, Consent, world.case) == 0
@@ -149,11 +145,11 @@ def test_withdrawal_needs_confirmation_and_ends_access_on_the_next_request(app, 
     world.assessment(TODAY - timedelta(days=2), TODAY + timedelta(days=60))
     gate = app.extensions["lots_gate"]
     assert "person.identity" in gate.readable_fieldsets(world.officer, world.case.participant)
-    _login(client, world.officer)
+    sign_in(client, world.officer)
     assert client.get(world.url("assessments")).status_code == 200
 
     coordinator = app.test_client()
-    _login(coordinator, world.coordinator)
+    sign_in(coordinator, world.coordinator)
     url = world.url(f"consents/{consent.id}/withdraw")
     assert "Återkalla samtycket" in coordinator.get(url).text
     unconfirmed = _post(coordinator, url, {})
@@ -175,7 +171,7 @@ def test_consent_that_expired_yesterday_gives_no_access(app, client, world):
     world.assessment(TODAY - timedelta(days=2), TODAY + timedelta(days=60))
     gate = app.extensions["lots_gate"]
     assert gate.readable_fieldsets(world.officer, world.case.participant) == set()
-    _login(client, world.officer)
+    sign_in(client, world.officer)
     assert client.get(world.url("assessments")).status_code == 403
 
 
@@ -184,7 +180,7 @@ def test_unknown_or_foreign_consent_is_404(client, factory, world):
     with world.app.test_request_context():
         foreign = records.record_consent(other_case, world.coordinator, agency=world.police, kinds=["identity"],
                                          given_on=TODAY, valid_until=TODAY, method="oral", documentation=None)
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     assert client.get(world.url(f"consents/{uuid.uuid4()}/withdraw")).status_code == 404
     assert client.get(world.url("consents/not-a-uuid/withdraw")).status_code == 404
     assert client.get(world.url(f"consents/{foreign.id}/withdraw")).status_code == 404
@@ -192,7 +188,7 @@ def test_unknown_or_foreign_consent_is_404(client, factory, world):
 
 def test_partner_cannot_open_or_change_consents(client, db, world):
     consent = world.consent()
-    _login(client, world.officer)
+    sign_in(client, world.officer)
     assert client.get(world.url("consents")).status_code == 403
     assert client.get(world.url(f"consents/{consent.id}/withdraw")).status_code == 403
     assert consent.withdrawn_at is None
@@ -219,7 +215,7 @@ def test_consents_expiring_lists_current_consents_ending_within_the_warning_peri
 
 
 def test_coordinator_records_an_assessment_encrypted_at_rest(app, client, db, world):
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     marker = f"Hotmarkör{uuid.uuid4().hex[:8]}"
     resp = _post(client, world.url("assessments"), {
         "assessed_on": TODAY.isoformat(), "agency_id": str(world.police.id), "level": "acute",
@@ -246,7 +242,7 @@ def test_coordinator_records_an_assessment_encrypted_at_rest(app, client, db, wo
     {"narrative": "x" * 10_001},
 ])
 def test_bad_assessment_input_is_400_and_nothing_is_stored(client, db, world, overrides):
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     data = {"assessed_on": TODAY.isoformat(), "agency_id": str(world.police.id), "level": "high",
             "narrative": "Skriven text", "next_review_on": (TODAY + timedelta(days=30)).isoformat(), **overrides}
     resp = _post(client, world.url("assessments"), data)
@@ -257,7 +253,7 @@ def test_bad_assessment_input_is_400_and_nothing_is_stored(client, db, world, ov
 def test_partner_with_threat_consent_reads_assessments_but_cannot_add(client, db, world):
     world.consent(kinds=("threat_assessment",))
     world.assessment(TODAY - timedelta(days=2), TODAY + timedelta(days=60), narrative="Läsbar hotbild")
-    _login(client, world.officer)
+    sign_in(client, world.officer)
     page = client.get(world.url("assessments"))
     assert page.status_code == 200 and "Läsbar hotbild" in page.text
     assert "Ny bedömning" not in page.text
@@ -271,7 +267,7 @@ def test_partner_with_threat_consent_reads_assessments_but_cannot_add(client, db
 
 def test_partner_without_consent_gets_403_on_assessments_and_the_denial_is_audited(client, db, world):
     world.assessment(TODAY - timedelta(days=2), TODAY + timedelta(days=60))
-    _login(client, world.officer)
+    sign_in(client, world.officer)
     first = _last_event_id(db)
     assert client.get(world.url("assessments")).status_code == 403
     events = _events_since(db, first)
@@ -304,7 +300,7 @@ def test_reassessments_due_finds_overdue_cases_by_their_latest_assessment(app, f
 
 def test_assessment_page_flags_an_overdue_reassessment(client, world):
     world.assessment(TODAY - timedelta(days=100), TODAY - timedelta(days=1))
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     assert "Försenad" in client.get(world.url("assessments")).text
 
 
@@ -314,7 +310,7 @@ def test_assessment_page_flags_an_overdue_reassessment(client, world):
 def test_coordinator_writes_notes_shown_newest_first_and_paginated(app, client, db, world):
     app.config["LOTS_PAGE_SIZE"] = 3
     try:
-        _login(client, world.coordinator)
+        sign_in(client, world.coordinator)
         for number in range(4):
             assert _post(client, world.url("notes"), {"text": f"Anteckning nummer {number}"}).status_code == 302
         page1 = client.get(world.url("notes")).text
@@ -329,7 +325,7 @@ def test_coordinator_writes_notes_shown_newest_first_and_paginated(app, client, 
 
 @pytest.mark.parametrize("data", [{"text": ""}, {"text": "   "}, {"text": "x" * 10_001}])
 def test_bad_note_is_400_and_nothing_is_stored(client, db, world, data):
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     assert _post(client, world.url("notes"), data).status_code == 400
     assert _count(db, CaseNote, world.case) == 0
 
@@ -355,14 +351,14 @@ def test_coordinator_only_pages_are_403_for_everyone_else(client, factory, world
         "auditor": factory.user(roles=("auditor",)),
         "other_coordinator": factory.user(roles=("coordinator",), kind="social_services"),
     }[who]
-    _login(client, user)
+    sign_in(client, user)
     assert client.get(world.url(page)).status_code == 403
     assert client.post(world.url(page), data={"csrf_token": csrf_from(client.get("/").text),
                                               "text": "x"}).status_code == 403
 
 
 def test_unknown_case_code_is_404(client, world):
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     for page in ("consents", "assessments", "notes", "meetings"):
         assert client.get(f"/cases/AV-0000-000/{page}").status_code == 404
 
@@ -371,7 +367,7 @@ def test_unknown_case_code_is_404(client, world):
 
 
 def test_meeting_decisions_become_plan_items_linked_to_the_meeting(app, client, db, world):
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     housing = world.outsider
     resp = _post(client, world.url("meetings"), _meeting_form(world, rows=[
         _decision(world, goal="Ordna skyddat boende"),
@@ -411,7 +407,7 @@ def _bad_meetings(world):
                                        "overlong_minutes", "overlong_goal", "unknown_part", "future_meeting"])
 def test_bad_meeting_input_is_400_and_nothing_is_stored(client, db, world, case_name):
     rows, overrides = _bad_meetings(world)[case_name]
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     resp = _post(client, world.url("meetings"), _meeting_form(world, rows=rows, **overrides))
     assert resp.status_code == 400
     assert _count(db, CaseMeeting, world.case) == 0
@@ -458,7 +454,7 @@ def test_each_read_writes_exactly_one_event_with_the_field_sets_shown(client, db
         "notes": ("note.view", "case.notes"),
         "meetings": ("meeting.view", "case.meetings,plan.items"),
     }
-    _login(client, world.coordinator)
+    sign_in(client, world.coordinator)
     for page, (action, field_sets) in expected.items():
         first = _last_event_id(db)
         assert client.get(world.url(page)).status_code == 200
@@ -466,7 +462,7 @@ def test_each_read_writes_exactly_one_event_with_the_field_sets_shown(client, db
         assert [(e.action, e.field_sets, e.object_id) for e in events] == [(action, field_sets, world.case.code)], page
 
     partner = world.app.test_client()
-    _login(partner, world.officer)
+    sign_in(partner, world.officer)
     first = _last_event_id(db)
     assert partner.get(world.url("assessments")).status_code == 200
     assert [(e.action, e.field_sets) for e in _events_since(db, first)] == [("assessment.view", "case.threat")]

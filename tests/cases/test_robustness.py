@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.cases.models import CaseNote, PlanItem, ThreatAssessment, ThreatLevel, today_local
 from app.cases.service import erase_participant
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, sign_in
 
 TODAY = today_local()
 
@@ -34,7 +34,7 @@ class Erased:
             db.flush()
             erase_participant(self.case.participant)
         db.expire_all()
-        assert login(client, self.coordinator).status_code == 302
+        sign_in(client, self.coordinator)
         # The team page reads no encrypted field: it still works, and gives the token for the writes below.
         self.token = csrf_from(client.get(f"/cases/{self.case.code}/team").text)
 
@@ -82,7 +82,7 @@ def test_a_write_to_an_erased_participants_case_is_refused_and_stores_nothing(cl
 def test_an_out_of_range_team_member_id_is_404(client, factory):
     coordinator = factory.user(roles=("coordinator",))
     case = factory.case(coordinator)
-    assert login(client, coordinator).status_code == 302
+    sign_in(client, coordinator)
     token = csrf_from(client.get(f"/cases/{case.code}/team").text)
     resp = client.post(f"/cases/{case.code}/team/99999999999999999999/remove", data={"confirmed": "y",
                                                                                        "csrf_token": token})
@@ -93,7 +93,7 @@ def test_an_out_of_range_team_member_id_is_404(client, factory):
 def test_a_forged_agency_on_a_record_form_is_refused_in_swedish(client, db, factory, agency_id):
     coordinator = factory.user(roles=("coordinator",))
     case = factory.case(coordinator)
-    assert login(client, coordinator).status_code == 302
+    sign_in(client, coordinator)
     url = f"/cases/{case.code}/assessments"
     resp = client.post(url, data={
         "assessed_on": TODAY.isoformat(), "agency_id": agency_id, "level": "high", "narrative": "Fiktiv hotbild",
@@ -108,7 +108,7 @@ def test_an_impossible_date_on_a_record_form_is_refused_clearly(client, db, fact
     coordinator = factory.user(roles=("coordinator",))
     police = factory.agency(kind="police")
     case = factory.case(coordinator, team=[police])
-    assert login(client, coordinator).status_code == 302
+    sign_in(client, coordinator)
     url = f"/cases/{case.code}/consents"
     resp = client.post(url, data={
         "agency_id": police.id, "kinds": "identity", "given_on": TODAY.isoformat(), "valid_until": day,

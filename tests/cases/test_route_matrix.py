@@ -12,7 +12,7 @@ from flask import url_for
 
 from app.cases.models import EmergencyAccess
 from app.db import utcnow
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, sign_in
 
 #: Pages the auditor reviews emergency accesses on: theirs, nobody else's.
 AUDITOR_ENDPOINTS = {"cases.emergency_reviews", "cases.emergency_review"}
@@ -52,7 +52,7 @@ def routes(app, db, factory):
 
 
 def _answers(client, user, routes):
-    assert login(client, user).status_code == 302
+    sign_in(client, user)
     token = csrf_from(client.get("/").text)
     return {(endpoint, method): getattr(client, method.lower())(path, data={"csrf_token": token}).status_code
             for endpoint, method, path in routes.urls}

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent, AuditHead
 from app.cases.emergency import start_emergency
 from app.cases.models import PlanItemStatus, ThreatAssessment, ThreatLevel, today_local
-from tests.conftest import login
+from tests.conftest import sign_in
 
 GOAL = "Fiktivt planmål som aldrig får synas på startsidan"
 
@@ -22,7 +22,7 @@ def _section(html: str, section_id: str) -> str:
 
 
 def _start_page(client, user) -> str:
-    login(client, user)
+    sign_in(client, user)
     page = client.get("/")
     assert page.status_code == 200
     return page.text
@@ -160,7 +160,7 @@ def test_no_start_page_shows_anything_personal(app, db, factory):
 def test_the_start_page_read_is_audited_without_field_sets(app, db, client, factory):
     me = factory.user(roles=("coordinator",))
     factory.case(me, items=[_item(me.agency, -1)])
-    login(client, me)
+    sign_in(client, me)
     first = db.scalar(select(AuditHead.seq)) + 1
     client.get("/")
     [event] = db.scalars(select(AuditEvent).where(AuditEvent.id >= first, AuditEvent.action == "work.view")).all()

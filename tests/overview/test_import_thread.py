@@ -130,7 +130,7 @@ def test_confirm_over_http_starts_the_thread_after_the_response(app):
     from app.overview.models import Area, Category, ImportJob, IncidentKeyPeriod, IncidentReport
     from app.security.crypto import DataKey
     from app.security.models import User
-    from tests.conftest import Factory, csrf_from, login
+    from tests.conftest import Factory, csrf_from, sign_in
 
     tag = uuid.uuid4().hex[:6]
     with app.app_context():
@@ -152,7 +152,7 @@ def test_confirm_over_http_starts_the_thread_after_the_response(app):
         with app.app_context():
             analyst = real_db.session.get(User, user_id)
             analyst.totp_key = totp_key
-            assert login(client, analyst).status_code == 302
+            sign_in(client, analyst)
             real_db.session.remove()
         text = "id;datum/tid;område;kategori\n" + "".join(
             f"H{i};2026-06-0{1 + i % 5} 08:30;{area_code};{category_code}\n" for i in range(5))

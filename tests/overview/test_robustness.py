@@ -173,8 +173,12 @@ def test_review_list_and_export_take_junk_without_500(client, db, login_as, taxa
     _get_junk(client, f"/reports/{report.id}", ["page"], junk)
 
 
+#: A well-formed id that nothing has (fixed: parallel workers must collect the same test ids).
+UNKNOWN_UUID = "6f1d2b9e-4c1a-4e55-9a0b-3c8e7d2f1a40"
+
+
 @pytest.mark.parametrize("bad_id", ["0", "abc", "00000000-0000-0000-0000-000000000000", "not-a-uuid",
-                                    "x" * 5000, "%00", "1" * 40, str(uuid.uuid4())])
+                                    "x" * 5000, "%00", "1" * 40, UNKNOWN_UUID])
 def test_unknown_and_malformed_ids_are_404_not_500(client, db, login_as, bad_id):
     login_as("analyst", kind="social_services")
     for url in (f"/reports/{bad_id}", f"/reports/import/{bad_id}", f"/reports/import/{bad_id}/status"):

@@ -91,13 +91,13 @@ def test_week_53_exists_in_2026(client, login_as):
 
 
 def test_partner_sees_not_published_then_only_the_published_version(client, app, factory, incidents, week_data):
-    from tests.conftest import login
+    from tests.conftest import login, sign_in
 
     area, category = week_data
     partner = factory.user(roles=("partner",), kind="police")
     analyst_client = app.test_client()
     login(analyst_client, factory.user(roles=("analyst",), kind="police"))
-    login(client, partner)
+    sign_in(client, partner)
     page = client.get(WEEK)
     assert page.status_code == 200 and "inte publicerad ännu" in page.text
     assert "Centrum Norr" not in page.text

@@ -29,6 +29,7 @@ from app.processes import service as process_service
 from app.processes.models import (ActionItem, Meeting, Milestone, Process, meeting_agency, milestone_dependency,
                                   process_agency)
 from tests.conftest import csrf_from
+from tests.junk import junk_requests
 from tests.overview.test_robustness import _FormFields
 
 PREFIXES = ("processes.", "meetings.")
@@ -418,12 +419,11 @@ def test_bad_values_are_form_errors_in_swedish_and_the_input_is_kept(client, db,
 GET_PARAMS = ["sort", "page", "per_page", "status", "type", "agency", "kind", "q", "process_id", "year", "week",
               "version"]
 GET_JUNK = ["", "abc", "-1", "-name", HUGE, "1e9", "100000", "x" * 10_000, "a\x00b", "%", "\\"]
-#: The pages that read query arguments get them one at a time; the others (detail pages) all at once.
-READS_QUERY = {"processes.index", "meetings.index", "meetings.new", "meetings.est", "meetings.est_current"}
 
 
 @pytest.mark.parametrize("junk", GET_JUNK, ids=[f"g{i}" for i in range(len(GET_JUNK))])
 def test_get_routes_take_junk_query_arguments(client, db, world, junk):
+    """Every GET page: all arguments junk at once, then each argument the page reads on its own (tests/junk.py)."""
     for endpoint in world.routes("GET"):
         with world.app.test_request_context():
             rule = next(r for r in world.app.url_map.iter_rules() if r.endpoint == endpoint)
@@ -434,11 +434,8 @@ def test_get_routes_take_junk_query_arguments(client, db, world, junk):
         if endpoint in ("meetings.detail", "meetings.edit", "meetings.delete", "meetings.action_new"):
             urls.append(world.url(endpoint, meeting_id=world.meeting.id))  # a process meeting as well
         for url in urls:
-            for name in GET_PARAMS if endpoint in READS_QUERY else ():
-                resp = client.get(url, query_string={name: junk})
-                assert resp.status_code < 500, f"GET {url}?{name}={junk[:20]!r}: {resp.status_code}"
-            resp = client.get(url, query_string={name: junk for name in GET_PARAMS})
-            assert resp.status_code < 500, f"GET {url}?all={junk[:20]!r}: {resp.status_code}"
+            for what, resp in junk_requests(client, url, GET_PARAMS, junk):
+                assert resp.status_code < 500, f"GET {url}?{what}={junk[:20]!r}: {resp.status_code}"
 
 
 @pytest.mark.parametrize("query,expected", [
@@ -593,10 +590,10 @@ def test_a_garbled_version_field_is_a_clear_swedish_400(client, db, world, versi
 @pytest.mark.parametrize("junk", ["", "abc", HUGE, "x" * 10_000, "done"])
 def test_the_owning_agency_s_status_forms_take_junk_too(app, db, world, junk):
     """An officer of the owning agency has two POST routes here: a milestone's and an action item's status."""
-    from tests.conftest import login
+    from tests.conftest import sign_in
 
     client = app.test_client()  # a browser of its own (the leader is logged in on the fixture's)
-    assert login(client, world.officer).status_code == 302
+    sign_in(client, world.officer)
     for endpoint in ("processes.milestone_status", "meetings.action_status"):
         page_url, post_url = world.post_target(endpoint)
         post_junk(client, db, page_url, post_url, junk)

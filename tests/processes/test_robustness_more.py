@@ -24,6 +24,7 @@ from app.overview.models import Area, Category
 from app.processes.dates import local_today
 from app.processes.models import Intervention, YearlyDocument, intervention_area, intervention_category
 from tests.conftest import csrf_from
+from tests.junk import junk_requests
 from tests.processes.test_robustness import HUGE, JUNK, JUNK_IDS, Page, post_junk
 
 PREFIXES = ("interventions.", "yearly.")
@@ -302,28 +303,22 @@ GET_JUNK = ["", "abc", "-5", "0", "100000", "1e3", HUGE, "x" * 10_000, "a\x00b",
 #: Pages that render a PDF (slow): junk all at once only, and for a few junk values.
 PDFS = {"interventions.evaluation_pdf", "yearly.situation_pdf", "yearly.action_plan_pdf", "processes.report_pdf"}
 PDF_JUNK = {"abc", "-5", HUGE, "²"}
-#: The pages that read query arguments get them one at a time; the others all at once.
-READS_QUERY = {"interventions.index", "interventions.evaluation", "processes.due"}
 
 
 @pytest.mark.parametrize("junk", GET_JUNK, ids=[f"g{i}" for i in range(len(GET_JUNK))])
 def test_get_routes_take_junk_query_arguments(client, db, world, junk):
+    """Every GET page: all arguments junk at once, then each argument the page reads on its own, once and
+    repeated (tests/junk.py). PDFs for a few junk values only."""
     world.add_reports()
     for endpoint in world.routes("GET"):
         pdf = endpoint in PDFS
         if pdf and junk not in PDF_JUNK:
             continue
         for url in world.rule_urls(endpoint):
-            if endpoint in READS_QUERY:
-                for name in GET_PARAMS:
-                    resp = client.get(url, query_string={name: junk})
-                    assert resp.status_code < 500, f"GET {url}?{name}={junk[:20]!r}: {resp.status_code}"
-                    resp = client.get(url, query_string={name: [junk, "1", junk]})
-                    assert resp.status_code < 500, f"GET {url}?{name}=[...]{junk[:20]!r}: {resp.status_code}"
-            resp = client.get(url, query_string={name: junk for name in GET_PARAMS})
-            assert resp.status_code < 500, f"GET {url}?all={junk[:20]!r}: {resp.status_code}"
-            if pdf and resp.status_code == 200:
-                assert resp.data.startswith(b"%PDF"), url
+            for what, resp in junk_requests(client, url, GET_PARAMS, junk, repeated=True, one_at_a_time=not pdf):
+                assert resp.status_code < 500, f"GET {url}?{what}={junk[:20]!r}: {resp.status_code}"
+                if pdf and resp.status_code == 200:
+                    assert resp.data.startswith(b"%PDF"), url
 
 
 @pytest.mark.parametrize("query", [

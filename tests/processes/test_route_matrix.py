@@ -6,12 +6,11 @@ Walking the url_map means a new page is covered here the day it is added.
 
 from __future__ import annotations
 
-from datetime import date
 
 import pytest
 from flask import url_for
 
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, sign_in
 
 PREFIXES = ("processes.", "meetings.", "interventions.", "yearly.")
 
@@ -53,7 +52,7 @@ def routes(app, db, factory, processes, incidents):
 
 
 def _answers(client, user, routes):
-    assert login(client, user).status_code == 302
+    sign_in(client, user)
     token = csrf_from(client.get("/").text)
     return {(endpoint, method): getattr(client, method.lower())(path, data={"csrf_token": token}).status_code
             for endpoint, method, path in routes.urls}
@@ -70,7 +69,7 @@ def test_roles_without_process_rights_are_refused_everywhere(client, factory, ro
 @pytest.mark.parametrize("role", ["partner", "coordinator"])
 def test_an_officer_of_an_agency_outside_the_process_sees_nothing_of_it(client, factory, routes, role):
     user = factory.user(roles=(role,), agency=routes.housing)
-    assert login(client, user).status_code == 302
+    sign_in(client, user)
     # The lists open, but show nothing of the process.
     for endpoint in ("processes.index", "processes.due", "meetings.index"):
         with client.application.test_request_context():
@@ -88,7 +87,7 @@ def test_an_officer_of_an_agency_outside_the_process_sees_nothing_of_it(client, 
 
 def test_a_participating_partner_opens_the_process_but_cannot_manage_it(client, factory, routes):
     user = factory.user(roles=("partner",), agency=routes.police)
-    assert login(client, user).status_code == 302
+    sign_in(client, user)
     with client.application.test_request_context():
         detail = url_for("processes.detail", process_id=routes.process.id)
         edit = url_for("processes.edit", process_id=routes.process.id)

@@ -2,11 +2,8 @@
 
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import select
 
 from app.db import utcnow
-from app.security.models import User
 from tests.conftest import PASSWORD, csrf_from, login, totp_now
 
 GENERIC = "Fel e-postadress eller lösenord"

@@ -11,6 +11,7 @@ from app.security.authz import POLICY_DIR, Gate, PolicyError
 from app.security.conditions import Context, evaluate
 
 
+@pytest.mark.engine_independent
 def test_committed_matrix_matches_the_policy(app):
     out = io.StringIO()
     app.extensions["lots_gate"].write_matrix(out)
@@ -21,6 +22,7 @@ def test_committed_matrix_matches_the_policy(app):
     )
 
 
+@pytest.mark.engine_independent
 def test_policies_check_cli_prints_the_matrix(app):
     from app.cli import policies_check
 
@@ -247,6 +249,7 @@ def test_allowing_conditions_follow_the_policy(app, factory):
         assert gate.allowing_conditions(admin, "fieldset.read:person.identity") == set(), "a deny always wins"
 
 
+@pytest.mark.engine_independent
 def test_the_indexed_gate_answers_exactly_as_pycasbin(app, monkeypatch):
     """Gate._enforce is an index over the same rules: for every role, kind and permission,
     and many random outcomes of the conditions, it must agree with pycasbin's enforce()."""
@@ -273,6 +276,7 @@ def test_the_indexed_gate_answers_exactly_as_pycasbin(app, monkeypatch):
                         role, kind, perm, outcome)
 
 
+@pytest.mark.engine_independent
 def test_the_indexed_explanation_matches_pycasbin(app, monkeypatch):
     import random
 
