@@ -1,6 +1,7 @@
 # Lots: two commands do all the set-up.
 #   make run   virtualenv, install, migrate the embedded SQLite database, demo data, serve on :5000
 #   make test  install, then the whole suite on SQLite and PostgreSQL (browser tests included)
+#   make test-fast  the inner loop: the non-browser suite on SQLite, two processes
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -8,7 +9,7 @@ BIN    := $(VENV)/bin
 FLASK  := LOTS_ENV=development $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/lots_test
 
-.PHONY: run test install translations translations-update browser-deps test-sqlite test-postgres bench clean
+.PHONY: run test test-fast install translations translations-update browser-deps bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +44,14 @@ run: install
 browser-deps:
 	@bash scripts/browser-deps.sh
 
-test: install browser-deps
+# install, Chromium and axe-core, then every phase of scripts/test.sh, with a timing summary at the end.
+test: $(BIN)/activate
 	@bash scripts/test.sh
+
+# The inner loop: the non-browser suite on SQLite, in parallel (pytest-xdist), without reinstalling.
+test-fast: $(BIN)/activate
+	@$(BIN)/python -c "import xdist" 2>/dev/null || $(MAKE) --no-print-directory install
+	$(BIN)/python -m pytest -n $${LOTS_TEST_WORKERS:-2} --ignore=tests/browser $(ARGS)
 
 bench: install
 	$(BIN)/python -m bench

@@ -46,16 +46,62 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def _admin_dsn(url) -> str:
+    return url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+
+
+def worker_database(url: str, suffix: str):
+    """A PostgreSQL database of this test process's own, copied from the database ``url`` names.
+
+    ``url``'s database is the template: scripts/test.sh migrates it once (its migration check), and each
+    parallel worker (pytest-xdist) gets ``<name>_<suffix>`` with CREATE DATABASE ... TEMPLATE, instead of
+    migrating again. Returns (URL of the copy, a callable that drops it).
+    """
+    import time
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{suffix}"
+    admin = _admin_dsn(base)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for attempt in range(20):
+            try:
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{base.database}"')
+                break
+            except psycopg.errors.ObjectInUse:  # another worker is copying the template this instant
+                time.sleep(0.25 * (attempt + 1))
+        else:
+            raise RuntimeError(f"could not copy the template database {base.database}")
+
+    def drop():
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
 @pytest.fixture(scope="session")
 def app():
     tmp = Path(tempfile.mkdtemp(prefix="lots-test-"))
     url = TEST_DB_URL or f"sqlite:///{tmp / 'test.db'}"
+    drop = None
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
     if url.startswith("postgresql"):
-        _reset_postgres(url)
+        if worker:
+            url, drop = worker_database(url, worker)
+        else:
+            _reset_postgres(url)
     app = create_app(_test_config(tmp, url))
     with app.app_context():
-        upgrade()
+        upgrade()  # a no-op on a copy of the migrated template
     yield app
+    with app.app_context():
+        _db.engine.dispose()
+    if drop:
+        drop()
 
 
 class _TestScopedSession(scoped_session):

@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from scipy import stats
 from sqlalchemy import func, select, tuple_
 
 from app.extensions import db
@@ -145,14 +144,26 @@ def did_absolute(treated_before: Sequence[float], treated_after: Sequence[float]
     se = math.sqrt(v_a + v_b)
     if se > 0:
         df = (v_a + v_b) ** 2 / ((v_a ** 2) / (n_a - 1) + (v_b ** 2) / (n_b - 1))
-        q = float(stats.t.ppf(0.5 + confidence / 2, df))
+        q = _t_quantile(0.5 + confidence / 2, df)
     else:
         # No spread at all in the weekly differences: fall back on the Poisson variance of the means.
         k = max(comparison_areas, 1)
         se = math.sqrt(sum(treated_after) / n_a ** 2 + sum(treated_before) / n_b ** 2
                        + (sum(comparison_after) * k / n_a ** 2 + sum(comparison_before) * k / n_b ** 2) / k ** 2)
-        q = float(stats.norm.ppf(0.5 + confidence / 2))
+        q = _normal_quantile(0.5 + confidence / 2)
     return Interval(estimate, estimate - q * se, estimate + q * se)
+
+
+def _t_quantile(p: float, df: float) -> float:
+    from scipy import stats  # imported where it is used: scipy costs about 75 MiB and a second per process
+
+    return float(stats.t.ppf(p, df))
+
+
+def _normal_quantile(p: float) -> float:
+    from scipy import stats
+
+    return float(stats.norm.ppf(p))
 
 
 def did_ratio(treated_before: int, treated_after: int, comparison_before: int, comparison_after: int, *,
@@ -164,7 +175,7 @@ def did_ratio(treated_before: int, treated_after: int, comparison_before: int, c
     """
     log_ratio = math.log(treated_after / treated_before) - math.log(comparison_after / comparison_before)
     se = math.sqrt(1 / treated_after + 1 / treated_before + 1 / comparison_after + 1 / comparison_before)
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    z = _normal_quantile(0.5 + confidence / 2)
     return Interval(math.exp(log_ratio), math.exp(log_ratio - z * se), math.exp(log_ratio + z * se))
 
 

@@ -3,7 +3,8 @@
 The server runs the real application (migrations, demo data) in a daemon
 thread. It never shares a database with the rest of the suite: SQLite gets a
 fresh file in a temporary directory; with LOTS_TEST_DATABASE_URL (PostgreSQL)
-a sibling database named "<name>_browser" is created and dropped at the end.
+a copy of that (migrated) database named "<name>_browser_<worker>" is created
+and dropped at the end.
 
 Chromium is Debian's /usr/bin/chromium and axe-core comes from npm. If either
 is missing the tests FAIL (never skip), so CI cannot pass without them.
@@ -71,22 +72,9 @@ def _browser_database_url(tmp: Path):
     base = os.environ.get("LOTS_TEST_DATABASE_URL")
     if not base:
         return f"sqlite:///{tmp / 'browser.db'}", lambda: None
+    from tests.conftest import worker_database
 
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    base_url = make_url(base)
-    name = f"{base_url.database}_browser"
-    admin_dsn = base_url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return base_url.set(database=name).render_as_string(hide_password=False), drop
+    return worker_database(base, "browser_" + os.environ.get("PYTEST_XDIST_WORKER", "main"))
 
 
 def _prepare_data(app) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
@@ -101,8 +89,15 @@ def _prepare_data(app) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
     from app.extensions import db
     from app.security.models import User
 
+    from app.overview import demo as incident_demo
+
     accounts: dict[str, tuple[str, str]] = {}
-    with app.app_context():
+    # The demo's incident reports at an eighth of their volume (as tests/overview/test_incident_demo.py):
+    # the same pages, areas, categories, patterns and published week, for a quarter of the set-up time.
+    # The pages' speed at full volume is the benchmarks' job (bench/), not the browser's.
+    with app.app_context(), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(incident_demo, "DEMO_AREAS",
+                      [spec[:3] + (max(2, spec[3] // 8),) + spec[4:] for spec in incident_demo.DEMO_AREAS])
         upgrade()
         load_demo()
         email, name, agency_name, roles = PHONE_USER
