@@ -138,6 +138,15 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
     if unknown_roles:
         raise ConfigError(f"{PREFIX}MFA_REQUIRED_ROLES names unknown roles: {', '.join(sorted(unknown_roles))}")
     secure_cookies = not local or env("SECURE_COOKIES") == "1"
+    ratelimit_storage = env("RATELIMIT_STORAGE_URL", "memory://")
+    workers = _int("WORKERS", 0)  # set by gunicorn.conf.py from --workers; 0 = not known
+    if environment == "production" and ratelimit_storage.startswith("memory") and workers != 1:
+        # With memory:// each worker process counts on its own: two workers allow twice the login attempts.
+        raise ConfigError(
+            f"{PREFIX}RATELIMIT_STORAGE_URL must name a storage the workers share (redis://host:6379/0) in "
+            f"production; memory:// counts per process. Only a single worker process may use memory:// "
+            f"({PREFIX}WORKERS=1; gunicorn.conf.py sets {PREFIX}WORKERS from --workers)."
+        )
     mail = _mail_settings(environment, instance_path)
 
     config = {
@@ -160,7 +169,7 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "LOTS_MFA_REQUIRED_ROLES": mfa_roles,
         "LOTS_LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
         "LOTS_LOCKOUT_MINUTES": _int("LOCKOUT_MINUTES", 15),
-        "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_STORAGE_URI": ratelimit_storage,
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOTS_LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "WTF_CSRF_ENABLED": True,
@@ -175,6 +184,10 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "LOTS_EMERGENCY_MINUTES": _int("EMERGENCY_MINUTES", 60),
         "LOTS_CONSENT_WARNING_DAYS": _int("CONSENT_WARNING_DAYS", 14),
         "LOTS_CASE_CODE_PREFIX": env("CASE_CODE_PREFIX", "AV"),
+        "LOTS_REOPEN_PROOF_MINUTES": _int("REOPEN_PROOF_MINUTES", 10),
+        # Look-ups by personal identity number (search and intake): per user, and per client address.
+        "LOTS_PERSON_LOOKUP_RATE_LIMIT": env("PERSON_LOOKUP_RATE_LIMIT", "10 per minute;30 per hour;100 per day"),
+        "LOTS_PERSON_LOOKUP_IP_RATE_LIMIT": env("PERSON_LOOKUP_IP_RATE_LIMIT", "30 per minute;200 per hour"),
         # Incident reports: CSV import and the JSON API
         "LOTS_IMPORT_MAX_ROWS": _int("IMPORT_MAX_ROWS", 200_000),
         "LOTS_IMPORT_STALE_MINUTES": _int("IMPORT_STALE_MINUTES", 30),

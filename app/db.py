@@ -88,8 +88,27 @@ def configure_engine(engine) -> None:
     from sqlalchemy import event
 
     if engine.dialect.name == "sqlite":
+        private_sqlite_file(engine.url.database)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+
+
+def private_sqlite_file(path: str | None) -> None:
+    """Create the SQLite file readable by its owner only (0600), or narrow an existing one.
+
+    SQLite gives its -wal and -shm files the mode of the database file, so they are 0600 too; the personal
+    data in them is encrypted, but the audit log, the case codes and the user accounts are not.
+    """
+    import os
+    import stat
+
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    if not os.path.exists(path) and os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for name in (path, path + "-wal", path + "-shm", path + "-journal"):
+        if os.path.exists(name) and stat.S_IMODE(os.stat(name).st_mode) & 0o077:
+            os.chmod(name, 0o600)
 
 
 def flush_in_savepoint(apply: Callable[[], object], conflict: Callable[[], Exception],

@@ -112,7 +112,13 @@ def error_page(code: int):
 
 
 def _handle_http(exc: HTTPException):
-    return error_page(exc.code or 500)
+    body, code = error_page(exc.code or 500)
+    response = current_app.make_response((body, code))
+    # Keep the headers the exception carries: Allow on a 405 (RFC 9110), Retry-After on a 429.
+    for name, value in exc.get_headers():
+        if name.lower() in ("allow", "retry-after", "www-authenticate"):
+            response.headers[name] = value
+    return response
 
 
 def _handle_any(exc: Exception):

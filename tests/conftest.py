@@ -10,12 +10,13 @@ import os
 import re
 import tempfile
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyotp
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from app import create_app
@@ -104,6 +105,43 @@ def app():
         drop()
 
 
+@contextmanager
+def separate_app(name: str):
+    """A second app on an empty, migrated database of its own, for tests that need committed data seen by
+    several connections at once (concurrent requests, a real HTTP server). Never use it with the ``db`` or
+    ``client`` fixtures: those share one uncommitted connection."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    tmp = Path(tempfile.mkdtemp(prefix=f"lots-{name}-"))
+    url = TEST_DB_URL or f"sqlite:///{tmp / (name + '.db')}"
+    drop = None
+    if url.startswith("postgresql"):
+        base = make_url(url)
+        db_name = f"{base.database}_{name}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+        admin = _admin_dsn(base)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{db_name}"')
+        url = base.set(database=db_name).render_as_string(hide_password=False)
+
+        def drop():
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+    other = create_app(_test_config(tmp, url))
+    with other.app_context():
+        upgrade()
+    try:
+        yield other
+    finally:
+        with other.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+        if drop:
+            drop()
+
+
 class _TestScopedSession(scoped_session):
     """One session per test, shared by the test and every request it makes.
 
@@ -117,7 +155,7 @@ class _TestScopedSession(scoped_session):
 
 
 @pytest.fixture()
-def db(app):
+def db(app, request):
     """A session inside a transaction that is rolled back after the test.
 
     No app context stays pushed during the test: each request gets its own,
@@ -132,8 +170,19 @@ def db(app):
     )
     original = _db.session
     _db.session = session
+    from app.audit.models import AuditEvent, AuditHead
+
+    first_event = (session.scalar(select(AuditHead.seq)) or 0) + 1
     try:
         yield session
+        if request.node.get_closest_marker("audit_rules_unchecked") is None:
+            # Every event this test wrote names the permission and rule that decided it (tests/audit_rules.py).
+            from tests.audit_rules import event_problems
+
+            events = session.scalars(select(AuditEvent).where(AuditEvent.id >= first_event)).all()
+            problems = [p for event in events for p in event_problems(event)]
+            assert not problems, "audit events without the permission and rule that decided them:\n" + "\n".join(
+                problems)
     finally:
         session.registry().close()
         outer.rollback()

@@ -7,7 +7,7 @@ from app.config import ConfigError, load_config
 
 def _clear(monkeypatch):
     for name in ("LOTS_ENV", "LOTS_SECRET_KEY", "LOTS_PASSWORD_SALT", "LOTS_TOTP_SECRET", "LOTS_AUDIT_KEY",
-                 "LOTS_DATABASE_URL", "LOTS_KEY_FILE"):
+                 "LOTS_DATABASE_URL", "LOTS_KEY_FILE", "LOTS_RATELIMIT_STORAGE_URL", "LOTS_WORKERS"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -31,10 +31,45 @@ def test_production_names_only_what_is_missing(monkeypatch, tmp_path):
     assert "LOTS_SECRET_KEY" not in str(exc.value)
 
 
-def test_production_with_all_secrets_has_secure_cookies(monkeypatch, tmp_path):
+def _production(monkeypatch):
     _clear(monkeypatch)
     for name in ("SECRET_KEY", "PASSWORD_SALT", "TOTP_SECRET", "AUDIT_KEY", "DATABASE_URL", "KEY_FILE"):
         monkeypatch.setenv("LOTS_" + name, "x" * 40)
+
+
+def test_production_refuses_a_rate_limit_storage_each_worker_keeps_on_its_own(monkeypatch, tmp_path):
+    """Pentest finding 6: with memory:// two workers allowed 20 login attempts a minute, not 10."""
+    _production(monkeypatch)
+    with pytest.raises(ConfigError, match="LOTS_RATELIMIT_STORAGE_URL"):
+        load_config(tmp_path)  # the number of workers is not known: refused
+    monkeypatch.setenv("LOTS_WORKERS", "4")
+    with pytest.raises(ConfigError, match="memory:// counts per process"):
+        load_config(tmp_path)
+    monkeypatch.setenv("LOTS_WORKERS", "1")
+    assert load_config(tmp_path)["RATELIMIT_STORAGE_URI"] == "memory://"  # one process: its own count is all
+    monkeypatch.setenv("LOTS_WORKERS", "4")
+    monkeypatch.setenv("LOTS_RATELIMIT_STORAGE_URL", "redis://127.0.0.1:6379/0")
+    assert load_config(tmp_path)["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+
+
+def test_gunicorn_tells_the_app_how_many_workers_run(monkeypatch):
+    import importlib.util
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("LOTS_WORKERS", "")  # restored afterwards (on_starting writes os.environ)
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", Path(__file__).parents[1] / "gunicorn.conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    conf.on_starting(SimpleNamespace(cfg=SimpleNamespace(workers=3)))
+    import os
+
+    assert os.environ["LOTS_WORKERS"] == "3"
+
+
+def test_production_with_all_secrets_has_secure_cookies(monkeypatch, tmp_path):
+    _production(monkeypatch)
+    monkeypatch.setenv("LOTS_RATELIMIT_STORAGE_URL", "redis://127.0.0.1:6379/0")
     config = load_config(tmp_path)
     assert config["SESSION_COOKIE_SECURE"] is True
     # The cheap hashing and TOTP-secret encryption of the test configuration never reach production.

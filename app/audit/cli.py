@@ -17,8 +17,8 @@ def _anchor(_ctx, _param, values):
     anchors = {}
     for value in values:
         event_id, sep, mac = value.partition(":")
-        if not sep or not event_id.isdigit() or len(mac) < 16 or any(c not in "0123456789abcdefABCDEF" for c in mac):
-            raise click.BadParameter(f"{value!r}: expected EVENT_ID:HMAC (at least 16 hex digits)")
+        if not sep or not event_id.isdigit() or len(mac) != 64 or any(c not in "0123456789abcdefABCDEF" for c in mac):
+            raise click.BadParameter(f"{value!r}: expected EVENT_ID:HMAC with the whole HMAC (64 hex digits)")
         anchors[int(event_id)] = mac.lower()
     return anchors
 
@@ -53,6 +53,9 @@ def audit_verify(anchors):
         )
         sys.exit(1)
     click.echo(f"Audit log OK: {result.checked} events verified in {elapsed:.1f} s.")
+    if not anchors:
+        click.echo("No --anchor given: events cut off at the end of the log cannot be detected this way (a shorter "
+                   "log verifies too). Pass an anchor noted earlier to check that nothing was removed at the end.")
     if result.head_seq:
         click.echo(f"Chain head: event {result.head_seq}, HMAC {result.head_hmac}")
-        click.echo(f"Keep this outside the database and pass it later as --anchor {result.head_seq}:{result.head_hmac[:32]}")
+        click.echo(f"Keep this outside the database and pass it later as --anchor {result.head_seq}:{result.head_hmac}")

@@ -153,12 +153,19 @@ def register_referral(coordinator, *, participant_fields: dict, referral_source:
                      referral_reason=referral_reason)
 
 
-def reopen_case(case: Case, coordinator) -> Case:
-    """Reopen a closed case into assessment; the reopening coordinator takes it over."""
+def reopen_case(case: Case, coordinator, proof) -> Case:
+    """Reopen a closed case into assessment with a reopen proof from an intake (app/cases/reopening.py); the
+    reopening coordinator takes it over, and the previous coordinator is told (their start page)."""
+    from app.cases.reopening import CaseReopening, spend_proof
+    from app.security.permissions import Permission
+
     if case.phase != CasePhase.CLOSED:
         raise CaseError(_l("Ärendet är redan öppet."))
     if case.participant.erased_at is not None:
         raise CaseError(_l("Ärendet är gallrat och kan inte återöppnas."))
+    if proof is None or proof.case_id != case.id or proof.user_id != coordinator.id or not spend_proof(proof):
+        raise CaseError(_l("Återöppningen har redan gjorts eller har gått ut. Registrera aktualiseringen igen."))
+    previous_coordinator = case.coordinator_id
     previous = case.phase
     case.phase = CasePhase.ASSESSMENT
     case.phase_changed_at = utcnow()
@@ -166,11 +173,15 @@ def reopen_case(case: Case, coordinator) -> Case:
     case.outcome = None
     case.closed_at = None
     db.session.add(CaseTransition(case=case, from_phase=previous, to_phase=CasePhase.ASSESSMENT, by_id=coordinator.id))
+    db.session.add(CaseReopening(case_id=case.id, previous_coordinator_id=previous_coordinator,
+                                 reopened_by_id=coordinator.id))
     if coordinator.agency_id and coordinator.agency_id not in case.team_agency_ids:
         db.session.add(CaseTeamMember(case=case, agency_id=coordinator.agency_id, officer_id=coordinator.id,
                                       added_by_id=coordinator.id))
     db.session.flush()
-    audit.record("case.reopened", obj=case, actor=coordinator)
+    audit.record("case.reopened", obj=case, actor=coordinator, permission=Permission.CASE_REOPEN,
+                 detail={"previous_coordinator": previous_coordinator,
+                         "by_other": "1" if previous_coordinator != coordinator.id else "0"})
     return case
 
 
@@ -188,7 +199,9 @@ def change_phase(case: Case, to_phase: CasePhase, actor, *, outcome: CaseOutcome
         if not (closure_reason or "").strip():
             raise CaseError(_l("Ange skäl när ärendet avslutas."))
     if case.phase == CasePhase.CLOSED:
-        return reopen_case(case, actor)
+        # Reopening needs proof from an intake (the personal identity number typed again): see reopen_case.
+        raise CaseError(_l("Ett avslutat ärende återöppnas genom en ny aktualisering: registrera den med "
+                           "personens personnummer."))
     previous = case.phase
     case.phase = to_phase
     case.phase_changed_at = utcnow()

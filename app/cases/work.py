@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import Select, select
 
 from app.admin.models import Agency
-from app.cases import plan, records
+from app.cases import lookups, plan, records, reopening
 from app.cases.access import visible_cases_query
 from app.cases.models import Case, CasePhase, EmergencyAccess, today_local
 from app.cases.queries import count_by_phase
@@ -62,6 +62,12 @@ class Work:
     emergencies: Listing = field(default_factory=lambda: Listing([]))
     agency_items_due: Listing = field(default_factory=lambda: Listing([]))
     unreviewed_emergencies: Listing = field(default_factory=lambda: Listing([]))
+    #: Cases this coordinator had that someone else reopened (and so took over).
+    reopened_by_others: list[Any] = field(default_factory=list)
+    #: For the auditor: reopenings by someone other than the previous coordinator, and person look-ups that
+    #: hit a case the user does not coordinate or were refused by the rate limit.
+    reopenings: list[Any] = field(default_factory=list)
+    lookups: list[Any] = field(default_factory=list)
 
 
 def _listing(stmt: Select) -> Listing:
@@ -140,8 +146,11 @@ def my_work(user) -> Work | None:
         work.reassessments_due = _first(records.reassessments_due(mine, today, DUE_WITHIN_DAYS))
         work.consents_expiring = _first(records.consents_expiring(mine, today, warning_days))
         work.emergencies = case_emergencies(user)
+        work.reopened_by_others = reopening.notices_for_previous_coordinator(user)
     if "partner" in sections:
         work.agency_items_due = _first(plan.agency_items_due(user.agency_id, today, DUE_WITHIN_DAYS))
     if "auditor" in sections:
         work.unreviewed_emergencies = unreviewed_emergencies()
+        work.reopenings = reopening.reopenings_by_others()
+        work.lookups = lookups.auditor_lookup_events()
     return work

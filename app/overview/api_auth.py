@@ -21,7 +21,7 @@ from app.extensions import limiter
 from app.overview.models import ApiToken
 from app.overview.tokens import authenticate, parse_token
 from app.security import audit
-from app.security.authz import gate
+from app.security.authz import gate, note_decision
 from app.security.permissions import API_ROLE, Permission
 
 
@@ -61,12 +61,12 @@ def api_error(status: int, code: str, message_en: str, message_sv: str, **extra:
     return response
 
 
-def record_call(action: str, *, outcome: str = "allowed", **detail: Any) -> None:
+def record_call(action: str, *, outcome: str = "allowed", rule: str | None = None, **detail: Any) -> None:
     """Audit one API call (no user acts: the token's prefix and organisation say who called)."""
     principal: ApiPrincipal | None = g.get("api_principal")
     if principal is not None:
         detail = {"token": principal.token.prefix, "organisation": principal.agency_id, **detail}
-    audit.record(action, actor=None, outcome=outcome, detail=detail)
+    audit.record(action, actor=None, outcome=outcome, rule=rule, detail=detail)
 
 
 def _rate_key() -> str:
@@ -88,25 +88,29 @@ def api_requires(permission: Permission, *, scope: str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
+            g.lots_route_permission = str(permission)
             parsed = parse_token(request.headers.get("Authorization"))
             if parsed is None:
                 record_call("api.unauthorized", outcome="denied", reason="missing_or_malformed",
-                            endpoint=request.endpoint)
+                            endpoint=request.endpoint, rule="api: no API token in the request")
                 return api_error(401, "unauthorized", "A valid API token is required (Authorization: Bearer ...).",
                                  "En giltig API-nyckel krävs (Authorization: Bearer ...).")
             token, why = authenticate(*parsed)
             if token is None:
                 record_call("api.unauthorized", outcome="denied", reason=why, prefix=parsed[0],
-                            endpoint=request.endpoint)
+                            endpoint=request.endpoint, rule="api: unknown or revoked API token")
                 return api_error(401, "unauthorized", "The API token is unknown or revoked.",
                                  "API-nyckeln är okänd eller återkallad.")
             principal = ApiPrincipal(token)
             g.api_principal = principal
-            if not gate().decide(principal, permission) or scope not in principal.scopes:
+            allowed, line = gate().decision(principal, permission)
+            if not allowed or scope not in principal.scopes:
                 audit.record("access.denied", permission=permission, outcome="denied", actor=None,
+                             rule=line if not allowed else f"api: the token lacks the scope {scope}",
                              detail={"token": token.prefix, "scope": scope, "endpoint": request.endpoint})
                 return api_error(403, "forbidden", f"This token may not do this (needs scope {scope}).",
                                  f"Den här API-nyckeln får inte göra detta (kräver behörigheten {scope}).")
+            note_decision(str(permission), line)
             return view(*args, **kwargs)
 
         limited = limiter.limit(_token_limit, key_func=_rate_key)(wrapped)

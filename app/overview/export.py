@@ -124,8 +124,17 @@ def _number(value: float | None, english: bool) -> str:
     return text if english else text.replace(".", ",")
 
 
-def stream_csv(user, stmt, *, with_description: bool, english: bool) -> Iterator[str]:
-    """The CSV text in pieces: BOM and header first, then BATCH rows at a time."""
+def stream_csv(user_id: int, stmt, *, with_description: bool, english: bool) -> Iterator[str]:
+    """The CSV text in pieces: BOM and header first, then BATCH rows at a time.
+
+    It runs while the response streams, after the request's session was committed and removed, so it works in
+    the session it runs in: the user is loaded again by id (every row is still decided for that user).
+    """
+    from app.security.models import User
+
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        return
     decide = gate().decide
     areas = dict(db.session.execute(select(Area.id, Area.name)).all())
     categories = {cid: (en if english else sv) for cid, sv, en in

@@ -168,7 +168,8 @@ def record(
 ) -> int:
     """Append one event to the chain in the current transaction and return its id.
 
-    ``actor`` defaults to the signed-in user (None outside a request, e.g. the CLI).
+    ``actor`` defaults to the signed-in user (None outside a request, e.g. the CLI). The permission and the
+    rule default to what decided in this request (see ``_decided_by``): every event names both.
     ``object_id`` must be a pseudonymous id (case code, UUID, number), never a name;
     given ``obj`` instead, its ``audit_ref`` is used (and the policy rule is explained
     for that object). Raises AuditError (or the database's error) when the event
@@ -177,12 +178,11 @@ def record(
     session = session if session is not None else db.session
     key = audit_key()
     user = _actor(actor)
+    field_sets = list(field_sets)
     outcome = AuditOutcome(outcome).value
-    permission = str(permission) if permission is not None else None
     if obj is not None and object_type is None and object_id is None:
         object_type, object_id = audit_ref(obj)
-    if rule is None and permission and user is not None:
-        rule = explain(user, permission, obj)
+    permission, rule, detail = _decided_by(action, user, permission, rule, obj, field_sets, detail)
     if purpose is not None:
         purpose = str(purpose).strip()
         if len(purpose) > MAX_PURPOSE:
@@ -215,6 +215,79 @@ def record(
     return seq
 
 
+def _decided_by(action: str, user: Any, permission: Any, rule: str | None, obj: Any, field_sets: Iterable[str],
+               detail: Mapping[str, Any] | None) -> tuple[str, str, Mapping[str, Any] | None]:
+    """The permission and the rule that decided, for every event (tests/security/test_audit_rules.py checks it).
+
+    In a request: the permission given, else the route's declared one; the rule is the policy line that decided
+    it in this request (noted by authorize() and the field-set reads), else the line the gate gives now. When
+    an emergency access opened a field set the event covers, the event names that field-set grant and its
+    emergency-access line, and the access. Public endpoints (login) name their entry in PUBLIC_ENDPOINTS; the
+    command line names the command; anything else is a job of the application itself ("system").
+    """
+    from app.security.authz import FIELDSET_READ, PUBLIC_ENDPOINTS, noted_decision, noted_fieldset_lines
+
+    permission = str(permission) if permission is not None else None
+    if has_request_context():
+        from flask import g, request
+
+        permission = permission or g.get("lots_route_permission")
+        sets = {str(name) for name in field_sets}
+        emergency = {name: line for name, line in noted_fieldset_lines().items()
+                     if name in sets and ", emergency_access, " in line}
+        if emergency and rule is None:
+            name = sorted(emergency)[0]
+            permission, rule = FIELDSET_READ + name, emergency[name]
+            access = _active_emergency(obj, user)
+            if access is not None:
+                detail = {**(detail or {}), "emergency": str(access.id)}
+        if permission is None and request.endpoint in PUBLIC_ENDPOINTS:
+            permission = f"public:{request.endpoint}"
+            rule = rule or f"public: {PUBLIC_ENDPOINTS[request.endpoint]}"
+        if permission and rule is None:
+            noted = noted_decision(permission)
+            if noted is not None:
+                rule = noted[0]
+            elif user is not None:
+                rule = explain(user, permission, obj)
+    elif user is not None and permission and rule is None:
+        rule = explain(user, permission, obj)
+    elif user is None:
+        # No request and no user: no policy decision was made. Who acted is the operator at the command line
+        # (its command is the "permission"), or the application itself (a background job).
+        command = _cli_command()
+        if command:
+            permission = "cli:" + command
+            rule = f"cli: flask {command.replace('.', ' ')} (an operator with shell access to the server)"
+        else:
+            permission, rule = None, None
+    if not permission:
+        permission = "system:" + action.split(".")[0]
+        rule = rule or "system: a job of the application, outside any request or command"
+    return permission, rule or "default-deny", detail
+
+
+def _active_emergency(obj: Any, user: Any):
+    case = getattr(obj, "case", None) or obj
+    check = getattr(case, "active_emergency", None)
+    return check(user.id) if check is not None and user is not None else None
+
+
+def _cli_command() -> str | None:
+    """The running `flask` subcommand as "group.command" (e.g. "retention.run"), or None."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return None
+    names = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    cleaned = [re.sub(r"[^a-z_]", "_", n.lower()) for n in reversed(names) if n]
+    return ".".join(cleaned)[:50] or None
+
+
 def audited_read(action: str, produce: Callable[[], T], **event: Any) -> T:
     """Write the read event, then produce the response: if the write fails, nothing is produced."""
     record(action, **event)
@@ -245,7 +318,7 @@ def explain(user: Any, permission: Any, obj: Any = None, **context: Any) -> str:
     return gate().explain(user, permission, obj, **context)
 
 
-def record_denial(permission: Any, obj: Any = None, **context: Any) -> None:
+def record_denial(permission: Any, obj: Any = None, *, rule: str | None = None, **context: Any) -> None:
     """Log a refusal by the policy gate (called by authorize() and check_write() before the 403)."""
     user = _actor(_CURRENT)
     object_type, object_id = audit_ref(obj)
@@ -255,7 +328,7 @@ def record_denial(permission: Any, obj: Any = None, **context: Any) -> None:
         object_id=object_id,
         field_sets=[context["fieldset"]] if context.get("fieldset") else (),
         permission=permission,
-        rule=explain(user, permission, obj, **context),
+        rule=rule or explain(user, permission, obj, **context),
         outcome=AuditOutcome.DENIED,
         actor=user,
     )
@@ -363,7 +436,7 @@ def verify_chain(connection, key: bytes, *, batch: int = 20_000, anchors: Mappin
             return fail(event_id, f"event {event_id} was altered (its HMAC does not match its content)")
         if event_id == head_seq:
             mac_at_head = mac
-        if anchors and event_id in anchors and not mac.startswith(anchors[event_id]):
+        if anchors and event_id in anchors and not _hmac.compare_digest(mac, anchors[event_id]):
             return fail(event_id, f"event {event_id} differs from the anchor noted earlier")
         prev = mac
         expected += 1

@@ -50,12 +50,15 @@ class LotsRescueForm(TwoFactorRescueForm):
 
 
 def record_failed_login(user, auth_type: str, tfa: bool) -> None:
-    """Count a failure; lock the account after the configured number."""
+    """Count a failure; lock the account after the configured number, ending all of its sessions."""
     cfg = current_app.config
     user.failed_login_count = (user.failed_login_count or 0) + 1
     if user.failed_login_count >= cfg["LOTS_LOGIN_MAX_FAILURES"]:
         user.locked_until = utcnow() + timedelta(minutes=cfg["LOTS_LOCKOUT_MINUTES"])
         user.failed_login_count = 0
+        # A lockout (wrong passwords at login or at re-authentication) also ends every session already open:
+        # someone guessing at an unattended, signed-in screen must not keep that session.
+        end_all_sessions(user)
     db.session.add(user)
     _audit_auth("login.failed", user, detail={"factor": "totp" if tfa else auth_type})
 

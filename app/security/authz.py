@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import casbin
-from flask import abort, current_app, g
+from flask import abort, current_app, g, has_request_context
 from flask_login import current_user
 
 from app.security.conditions import CONDITIONS, Context, evaluate
@@ -67,6 +67,45 @@ def _read_fieldsets(path: Path) -> dict[str, list[tuple[str, str]]]:
             name, model, attribute = (cell.strip() for cell in row)
             fieldsets.setdefault(name, []).append((model, attribute))
     return fieldsets
+
+
+def _line(role: str, kind: str, perm: str, cond: str, effect: str) -> str:
+    return f"p, {role}, {kind}, {perm}, {cond}, {effect}"
+
+
+# ------------------------------------------------------------------ the decisions of this request
+#
+# authorize() and the field-set reads note the policy line that decided, per permission, in flask.g. The audit
+# event of the request names that line (app.security.audit.record), so the log says what actually decided
+# (the line that allowed a plan item, not a re-evaluation on the case; the emergency-access line for what
+# an emergency access opened), even if the condition no longer holds when the event is written (a reopen
+# proof spent by the reopening itself). Nothing outlives the request: g is per request.
+
+
+def note_decision(permission: str, line: str, obj: Any = None, *, route_level: bool = False) -> None:
+    if not has_request_context():
+        return
+    decisions = g.setdefault("lots_decisions", {})
+    previous = decisions.get(permission)
+    # An object-level decision is kept over the route-level one of the same permission.
+    if previous is None or route_level is False or previous[2]:
+        decisions[permission] = (line, obj, route_level)
+
+
+def noted_decision(permission: str) -> tuple[str, Any] | None:
+    """(line, object) of this request's decision on ``permission``, if one was noted."""
+    if not has_request_context():
+        return None
+    found = g.get("lots_decisions", {}).get(permission)
+    return (found[0], found[1]) if found else None
+
+
+def noted_fieldset_lines() -> dict[str, str]:
+    """field set → the line that opened it, for the field sets read in this request."""
+    if not has_request_context():
+        return {}
+    return {perm[len(FIELDSET_READ):]: line for perm, (line, _obj, _route) in g.get("lots_decisions", {}).items()
+            if perm.startswith(FIELDSET_READ)}
 
 
 class Gate:
@@ -171,16 +210,29 @@ class Gate:
     def decide(self, user: Any, permission: Permission | str, obj: Any = None, *, route_level: bool = False,
                fieldset: str | None = None) -> bool:
         """May this user exercise this permission (on this object)?"""
+        return self.decision(user, permission, obj, route_level=route_level, fieldset=fieldset)[0]
+
+    def decision(self, user: Any, permission: Permission | str, obj: Any = None, *, route_level: bool = False,
+                 fieldset: str | None = None) -> tuple[bool, str]:
+        """(allowed, the policy line that decided it, or "default-deny"): what the audit log records."""
         user = _unproxied(user)
         if user is None or not getattr(user, "is_authenticated", False) or not user.active:
-            return False
+            return False, "default-deny"
         perm = str(permission)
         kind = user.agency.kind.value if user.agency else ""
         ctx = Context(user=user, obj=obj, fieldset=fieldset, route_level=route_level)
-        return any(self._enforce(role, kind, perm, ctx) for role in user.role_names)
+        deny_line = None
+        for role in user.role_names:
+            allowed, line = self._enforce(role, kind, perm, ctx)
+            if allowed:
+                return True, line
+            if line is not None and deny_line is None:
+                deny_line = line
+        return False, deny_line or "default-deny"
 
-    def _enforce(self, role: str, kind: str, perm: str, ctx: Context) -> bool:
-        """What ``self.enforcer.enforce(role, kind, perm, ctx)`` answers, without scanning every line.
+    def _enforce(self, role: str, kind: str, perm: str, ctx: Context) -> tuple[bool, str | None]:
+        """What ``self.enforcer.enforce(role, kind, perm, ctx)`` answers, without scanning every line, and the
+        line that decided: a matching deny line, else the first matching allow line (None if neither).
 
         Same model (policies/model.conf): a line matches on role, kind ("*" = any),
         permission and its condition; allowed if some allow line matches and no deny
@@ -188,36 +240,6 @@ class Gate:
         allow conditions stop being evaluated once one holds. A test checks it
         against pycasbin on every rule.
         """
-        allowed = False
-        for rule_kind, cond, allow in self._index.get((role, perm), ()):
-            if rule_kind != "*" and rule_kind != kind:
-                continue
-            if allow and allowed:
-                continue
-            if evaluate(cond, ctx):
-                if not allow:
-                    return False
-                allowed = True
-        return allowed
-
-    def explain(self, user: Any, permission: Permission | str, obj: Any = None, *, route_level: bool = False,
-                fieldset: str | None = None) -> str:
-        """The policy line behind decide()'s answer, for the audit log; "default-deny" if none matched."""
-        if user is None or not getattr(user, "is_authenticated", False) or not user.active:
-            return "default-deny"
-        kind = user.agency.kind.value if user.agency else ""
-        ctx = Context(user=user, obj=obj, fieldset=fieldset, route_level=route_level)
-        deny_line = None
-        for role in user.role_names:
-            allowed, line = self._explain_role(role, kind, str(permission), ctx)
-            if allowed and line:
-                return "p, " + ", ".join(line)
-            if line and line[-1] == "deny" and deny_line is None:
-                deny_line = "p, " + ", ".join(line)
-        return deny_line or "default-deny"
-
-    def _explain_role(self, role: str, kind: str, perm: str, ctx: Context) -> tuple[bool, list[str] | None]:
-        """(allowed, the deciding line): a matching deny line if any, else the first matching allow line."""
         first_allow = None
         for rule_kind, cond, allow in self._index.get((role, perm), ()):
             if rule_kind != "*" and rule_kind != kind:
@@ -225,20 +247,27 @@ class Gate:
             if allow and first_allow is not None:
                 continue
             if evaluate(cond, ctx):
-                line = [role, rule_kind, perm, cond, "allow" if allow else "deny"]
                 if not allow:
-                    return False, line
-                first_allow = line
+                    return False, _line(role, rule_kind, perm, cond, "deny")
+                first_allow = _line(role, rule_kind, perm, cond, "allow")
         return first_allow is not None, first_allow
 
+    def explain(self, user: Any, permission: Permission | str, obj: Any = None, *, route_level: bool = False,
+                fieldset: str | None = None) -> str:
+        """The policy line behind decide()'s answer, for the audit log; "default-deny" if none matched."""
+        return self.decision(user, permission, obj, route_level=route_level, fieldset=fieldset)[1]
+
     def readable_fieldsets(self, user: Any, obj: Any) -> set[str]:
-        """The field sets of this object the user may read now."""
+        """The field sets of this object the user may read now (each grant is noted for the audit event)."""
         user = _unproxied(user)
         model = type(obj).__name__
-        return {
-            name for name in self.sets_by_model.get(model, ())
-            if self.decide(user, FIELDSET_READ + name, obj, fieldset=name)
-        }
+        readable = set()
+        for name in self.sets_by_model.get(model, ()):
+            allowed, line = self.decision(user, FIELDSET_READ + name, obj, fieldset=name)
+            if allowed:
+                readable.add(name)
+                note_decision(FIELDSET_READ + name, line, obj)
+        return readable
 
     def fieldset_of(self, obj: Any, attribute: str) -> str | None:
         return self.field_to_set.get((type(obj).__name__, attribute))
@@ -296,14 +325,16 @@ def can(permission: Permission | str, obj: Any = None, *, route_level: bool = Fa
 
 
 def authorize(permission: Permission | str, obj: Any = None, *, route_level: bool = False) -> None:
-    """Abort with 403 unless the policy allows the current user this permission."""
-    if not can(permission, obj, route_level=route_level):
+    """Abort with 403 unless the policy allows the current user this permission (the deciding line is noted)."""
+    allowed, line = gate().decision(current_user, permission, obj, route_level=route_level)
+    if not allowed:
         g.lots_denied_permission = str(permission)
         # Logged before the 403; the request boundary commits it (status < 500).
         from app.security.audit import record_denial
 
-        record_denial(permission, obj, route_level=route_level)
+        record_denial(permission, obj, route_level=route_level, rule=line)
         abort(403)
+    note_decision(str(permission), line, obj, route_level=route_level)
 
 
 def requires(permission: Permission) -> Callable:
@@ -314,6 +345,7 @@ def requires(permission: Permission) -> Callable:
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()
+            g.lots_route_permission = str(permission)
             authorize(permission, route_level=True)
             return view(*args, **kwargs)
 

@@ -119,6 +119,17 @@ def emergency_access(ctx: Context) -> bool:
     return bool(check and check(ctx.user.id))
 
 
+@condition("reopen_proof")
+def reopen_proof(ctx: Context) -> bool:
+    """The user typed this closed case's participant's personal identity number in an intake a few minutes
+    ago: a live, unused reopen proof binds this user to this case (app/cases/reopening.py)."""
+    if ctx.obj is None:
+        return ctx.route_level
+    from app.cases.reopening import holds_proof
+
+    return holds_proof(ctx.user, _case_of(ctx.obj))
+
+
 @condition("own_report")
 def own_report(ctx: Context) -> bool:
     """The user filed the report."""

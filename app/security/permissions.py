@@ -18,6 +18,7 @@ class Permission(str, enum.Enum):
     CASE_MANAGE = "case:manage"
     CASE_EXPORT = "case:export"
     CASE_EMERGENCY = "case:emergency"
+    CASE_REOPEN = "case:reopen"
     PLAN_ITEM_UPDATE = "plan_item:update"
     PARTICIPANT_SEARCH = "participant:search"
     EMERGENCY_REVIEW = "emergency:review"

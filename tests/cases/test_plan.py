@@ -302,6 +302,23 @@ def test_partner_posting_a_forged_field_on_their_own_item_is_refused(client, db,
     assert denied and denied[-1].permission.startswith("fieldset.write:")
 
 
+@pytest.mark.parametrize("forged", [{"goal": "Förfalskat mål"}, {"followup-goal": "Förfalskat mål"},
+                                    {"followup-responsible_agency_id": "1"}])
+def test_a_forged_field_on_the_followup_form_is_refused_as_on_the_status_form(client, db, plan, forged):
+    """Pentest finding 7: the follow-up form ignored a forged field (302) where the status form refused it."""
+    sign_in(client, plan.partner(plan.housing))
+    before = _head(db)
+    page = client.get(plan.item_url("housing"))
+    resp = client.post(plan.item_url("housing", "/followups"),
+                       data={"followup-text": "Visning bokad", "followup-version": "1", **forged,
+                             "followup-csrf_token": csrf_from(page.text)})
+    assert resp.status_code == 403
+    item = plan.saved("housing")
+    assert (item.goal, item.version) == (plan.goals["housing"], 1) and not item.followups
+    denied = _events(db, "access.denied", before)
+    assert denied and denied[-1].permission.startswith("fieldset.write:")
+
+
 def test_partner_adds_a_followup_with_a_status_on_own_item_only(app, client, db, plan):
     sign_in(client, plan.partner(plan.housing))
     resp = _followup(client, plan.item_url("housing"), plan.item_url("housing", "/followups"),

@@ -36,7 +36,7 @@ class Routes:
             db.flush()
         values = {"code": self.case.code, "item_id": str(self.case.plan_items[0].id),
                   "consent_id": str(self.case.consents[0].id), "member_id": self.case.team[0].id, "number": 1,
-                  "access_id": str(access.id), "link_id": 1}
+                  "access_id": str(access.id), "link_id": 1, "token": "n0-such-reopen-proof-token"}
         self.urls = []
         with app.test_request_context():
             for rule in app.url_map.iter_rules():
@@ -76,7 +76,7 @@ def test_every_route_of_the_case_refuses_a_partner_whose_agency_is_not_on_the_te
 def test_every_route_of_the_case_refuses_a_coordinator_not_on_it(client, factory, routes):
     answers = _answers(client, factory.user(roles=("coordinator",)), routes)
     own_work = {("cases.index", "GET"), ("cases.new", "GET"), ("cases.new", "POST"), ("cases.find", "POST"),
-                # Reopening is offered at intake to any coordinator; on an open case it is refused (400).
-                ("cases.reopen", "POST")}
+                # Reopening is open to coordinators at route level; without a proof from an intake it is 404.
+                ("cases.reopen", "GET"), ("cases.reopen", "POST")}
     assert {key for key, status in answers.items() if status != 403} == own_work
-    assert answers[("cases.reopen", "POST")] == 400
+    assert answers[("cases.reopen", "GET")] == answers[("cases.reopen", "POST")] == 404

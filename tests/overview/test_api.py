@@ -291,3 +291,12 @@ def test_api_needs_no_csrf_token_and_answers_json_to_unknown_methods(api):
     _, secret = api.token()
     resp = api.client.get("/api/v1/incidents", headers={"Authorization": f"Bearer {secret}"})
     assert resp.status_code == 405 and resp.is_json
+
+
+def test_a_wrong_method_is_405_with_an_allow_header_in_json(client, db):
+    """Pentest finding 7: the API's 405 said nothing about which methods it takes."""
+    resp = client.delete("/api/v1/incidents")
+    assert resp.status_code == 405 and resp.is_json
+    assert "POST" in {m.strip() for m in resp.headers["Allow"].split(",")}
+    page = client.put("/login")
+    assert page.status_code == 405 and "GET" in page.headers["Allow"]

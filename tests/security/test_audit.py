@@ -16,6 +16,9 @@ from app.security import audit
 from app.security.audit import AuditError, audit_key, audited_read, record, verify_chain
 from tests.conftest import PASSWORD, csrf_from, login
 
+#: These tests write and tamper with events by hand to test the log itself (the rule check is in test_audit_rules).
+pytestmark = pytest.mark.audit_rules_unchecked
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -172,9 +175,11 @@ def test_a_different_key_fails_verification(app, db):
 def test_anchor_noted_earlier_catches_a_rewritten_log(app, db):
     ids = _record_many(app, 5)
     noted = _events_since(db, ids[2])[0].hmac
-    assert _verify(app, db, anchors={ids[2]: noted[:32]}).ok
-    result = _verify(app, db, anchors={ids[2]: "0" * 32})
+    assert _verify(app, db, anchors={ids[2]: noted}).ok
+    result = _verify(app, db, anchors={ids[2]: "0" * 64})
     assert not result.ok and result.first_bad_id == ids[2]
+    # Only the whole HMAC is an anchor: a prefix of the right one no longer passes (pentest finding 7).
+    assert not _verify(app, db, anchors={ids[2]: noted[:32]}).ok
 
 
 def test_anchor_catches_a_truncated_log_whose_head_was_rewritten_to_match(app, db):
@@ -243,6 +248,25 @@ def test_cli_verify_exits_non_zero_naming_the_first_bad_event(app, db):
 def test_cli_verify_refuses_a_malformed_anchor(app, db):
     result = app.test_cli_runner().invoke(args=["audit", "verify", "--anchor", "12:not-hex"])
     assert result.exit_code == 2
+
+
+def test_cli_verify_prints_the_whole_hmac_and_says_what_it_cannot_see_without_an_anchor(app, db):
+    ids = _record_many(app, 3)
+    head = _events_since(db, ids[-1])[0].hmac
+    plain = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert plain.exit_code == 0, plain.output
+    assert f"--anchor {ids[-1]}:{head}" in plain.output and len(head) == 64
+    assert "cannot be detected" in plain.output
+
+
+def test_cli_verify_requires_the_whole_hmac_as_anchor(app, db):
+    ids = _record_many(app, 3)
+    head = _events_since(db, ids[-1])[0].hmac
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["audit", "verify", "--anchor", f"{ids[-1]}:{head[:32]}"]).exit_code == 2
+    anchored = runner.invoke(args=["audit", "verify", "--anchor", f"{ids[-1]}:{head}"])
+    assert anchored.exit_code == 0, anchored.output
+    assert "cannot be detected" not in anchored.output
 
 
 # ---------------------------------------------------------------- what an event may contain

@@ -260,3 +260,23 @@ def test_two_factor_rescue_offers_recovery_codes_only_and_never_fails(client, fa
     assert forged.status_code < 500
     recovery = client.post("/tf-rescue", data={"help_setup": "recovery_code", "csrf_token": token})
     assert recovery.status_code == 302 and "/mf-recovery" in recovery.headers["Location"]
+
+
+def test_a_lockout_at_re_authentication_ends_the_sessions_already_open(app, db, factory):
+    """Pentest finding 7: wrong passwords at /verify locked the account but left its open sessions working."""
+    from tests.conftest import sign_in
+
+    user = factory.user()
+    guesser, other = app.test_client(), app.test_client()
+    sign_in(guesser, user)
+    sign_in(other, user)
+    assert _logged_in(guesser) and _logged_in(other)
+    for _ in range(app.config["LOTS_LOGIN_MAX_FAILURES"]):
+        page = guesser.get("/verify")
+        if page.status_code != 200:
+            break
+        guesser.post("/verify", data={"password": "not the password", "csrf_token": csrf_from(page.text)})
+    db.refresh(user)
+    assert user.locked_until is not None, "the account is locked"
+    assert not _logged_in(other), "the other open session ended"
+    assert not _logged_in(guesser)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.admin.forms import DestructiveConfirmForm
 from app.admin.models import Agency
-from app.cases import queries, service
+from app.cases import queries, reopening, service
 from app.cases.access import (
     ReadLog,
     audited_page,
@@ -47,7 +47,12 @@ from app.cases.labels import (
 from app.cases.models import Case, CasePhase, CaseTeamMember, today_local
 from app.cases.views import bp, form_status, page_arg, per_page
 from app.db import db
-from app.security.authz import can, gate, requires
+from app.extensions import limiter
+from app.security.authn import fresh_login_required
+from app.security.authz import authorize, can, gate, requires
+from app.cases.lookups import (lookup_limit_breached, person_lookup_ip_limit, person_lookup_key,
+                               person_lookup_limit)
+from flask_limiter.util import get_remote_address
 from app.security.models import User
 from app.security.permissions import Permission
 
@@ -137,6 +142,8 @@ def index():
 
 @bp.post("/find")
 @requires(Permission.PARTICIPANT_SEARCH)
+@limiter.limit(person_lookup_limit, key_func=person_lookup_key, on_breach=lookup_limit_breached)
+@limiter.limit(person_lookup_ip_limit, key_func=get_remote_address, on_breach=lookup_limit_breached)
 def find():
     """Find a participant by exact personal identity number; shows case codes only."""
     form = FindParticipantForm()
@@ -144,7 +151,9 @@ def find():
         return render_template("cases/list.html", form=None, find_form=form, found=None, labels=LABELS), 400
     cases = service.cases_by_personal_number(form.personal_number.data)
     codes = [c.code for c in cases]
-    event: dict[str, Any] = {"permission": Permission.PARTICIPANT_SEARCH, "detail": {"matches": len(codes)}}
+    foreign = any(not can(Permission.CASE_VIEW, c) for c in cases)
+    event: dict[str, Any] = {"permission": Permission.PARTICIPANT_SEARCH,
+                             "detail": {"matches": len(codes), "foreign": "1" if foreign else "0"}}
     if len(codes) == 1:
         event["obj"] = cases[0]
     elif codes:
@@ -157,18 +166,23 @@ def find():
 # ------------------------------------------------------------------ referral and reopening
 
 
-def _new_page(form, existing: Case | None, status: int, confirm=None):
-    """The referral form; naming an existing case is a read (audited as a search that found it)."""
-    context = dict(form=form, existing=existing, confirm=confirm or DestructiveConfirmForm(), labels=LABELS)
+def _new_page(form, existing: Case | None, status: int, reopen_token: str | None = None):
+    """The referral form. Naming an existing case is a read, audited as a search that found it: a case the user
+    does not coordinate shows only that the person has a case and whom to contact (never its code or phase)."""
+    own = existing is not None and can(Permission.CASE_VIEW, existing)
+    context = dict(form=form, existing=existing, own=own, reopen_token=reopen_token, labels=LABELS)
     if existing is None:
         return render_template("cases/new.html", **context), status
+    detail = {"context": "referral", "foreign": "0" if own else "1"}
     return audited_page("participant.search", existing, (), lambda: (render_template("cases/new.html", **context),
                                                                       status),
-                        permission=Permission.CASE_CREATE, detail={"context": "referral"})
+                        permission=Permission.CASE_CREATE, detail=detail)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Permission.CASE_CREATE)
+@limiter.limit(person_lookup_limit, key_func=person_lookup_key, methods=["POST"], on_breach=lookup_limit_breached)
+@limiter.limit(person_lookup_ip_limit, key_func=get_remote_address, methods=["POST"], on_breach=lookup_limit_breached)
 def new():
     """Register a referral: the participant and a new case; an already registered person is offered a reopening."""
     form = ReferralForm()
@@ -178,9 +192,18 @@ def new():
     number = fields["personal_number"]
     existing = next(iter(service.cases_by_personal_number(number)), None) if number else None
     if existing is not None:
-        form.personal_number.errors.append(_("Personen finns redan i ärende %(code)s (%(phase)s). Inget nytt ärende "
-                                             "registrerades.", code=existing.code, phase=PHASE_LABELS[existing.phase]))
-        return _new_page(form, existing, 400)
+        token = None
+        if existing.phase == CasePhase.CLOSED and existing.participant.erased_at is None:
+            # The number was typed in this intake: proof, bound to this user and this case, that may reopen it.
+            token = reopening.issue_proof(existing, current_user)
+        if can(Permission.CASE_VIEW, existing):
+            form.personal_number.errors.append(_("Personen finns redan i ärende %(code)s (%(phase)s). Inget nytt "
+                                                 "ärende registrerades.", code=existing.code,
+                                                 phase=PHASE_LABELS[existing.phase]))
+        else:
+            form.personal_number.errors.append(_("Personen har redan ett ärende hos en annan samordnare. Inget nytt "
+                                                 "ärende registrerades."))
+        return _new_page(form, existing, 400, reopen_token=token)
     try:
         case = service.register_referral(current_user, participant_fields=fields,
                                          referral_source=form.referral_source.data,
@@ -193,22 +216,29 @@ def new():
     return redirect(url_for("cases.detail", code=case.code))
 
 
-@bp.post("/<code>/reopen")
-@requires(Permission.CASE_CREATE)
-def reopen(code: str):
-    """Reopen a closed case found at intake; the reopening coordinator takes it over."""
-    # CASE_CREATE, not CASE_VIEW: the coordinator reopening it does not coordinate it yet.
-    case = load_case(code, Permission.CASE_CREATE)
+@bp.route("/reopen/<token>", methods=["GET", "POST"])
+@requires(Permission.CASE_REOPEN)
+@fresh_login_required
+def reopen(token: str):
+    """Reopen a closed case with the proof an intake gave this user (a link valid for a few minutes, once)."""
+    proof = reopening.proof_for_token(token, current_user)
+    if proof is None:
+        abort(404)
+    case = db.session.get(Case, proof.case_id)
+    authorize(Permission.CASE_REOPEN, case)
     confirm = DestructiveConfirmForm()
-    if confirm.validate_on_submit():
-        try:
-            service.reopen_case(case, current_user)
-        except service.CaseError as exc:
-            confirm.confirmed.errors.append(str(exc))
-        else:
-            flash(_("Ärende %(code)s är återöppnat och du är nu samordnare.", code=case.code), "success")
-            return redirect(url_for("cases.detail", code=case.code))
-    return _new_page(ReferralForm(formdata=None), case, 400, confirm=confirm)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if confirm.validate_on_submit():
+            try:
+                service.reopen_case(case, current_user, proof)
+            except service.CaseError as exc:
+                confirm.confirmed.errors.append(str(exc))
+            else:
+                flash(_("Ärende %(code)s är återöppnat och du är nu samordnare.", code=case.code), "success")
+                return redirect(url_for("cases.detail", code=case.code))
+    return render_template("cases/reopen.html", confirm=confirm, token=token, previous=case.coordinator), status
 
 
 # ------------------------------------------------------------------ the case page

@@ -129,6 +129,14 @@ def _item_page(case: Case, item: PlanItem, form, followup, status: int):
     )
 
 
+def _refuse_forged_fields(form, item: PlanItem) -> None:
+    """Only the fields of the form this user was given may be posted: anything else is a forged write, refused
+    (403 and an audit event), on the item form and the follow-up form alike."""
+    forged = sorted(set(request.form) - {field.name for field in form})
+    if forged:
+        gate().check_write(current_user, item, forged)
+
+
 def _load_item(code: str, item_id: str) -> tuple[Case, PlanItem]:
     case = load_case(code, Permission.CASE_VIEW)
     item = load_in_case(PlanItem, case, item_id)
@@ -143,10 +151,7 @@ def plan_item(code: str, item_id: str):
     case, item = _load_item(code, item_id)
     form, fields = _edit_form(case, item, from_request=request.method == "POST")
     if request.method == "POST":
-        # Only the fields of this user's form may be written: anything else is a forged write, refused (403).
-        forged = sorted(set(request.form) - set(form._fields))
-        if forged:
-            gate().check_write(current_user, item, forged)
+        _refuse_forged_fields(form, item)
     status = 200
     if form.validate_on_submit():
         changes = {name: form[name].data for name in fields}
@@ -170,6 +175,7 @@ def plan_followup(code: str, item_id: str):
     case, item = _load_item(code, item_id)
     authorize(FIELDSET_WRITE + "plan.followups", item)
     followup = FollowUpForm(prefix=FOLLOWUP)
+    _refuse_forged_fields(followup, item)
     status = 200
     if followup.validate_on_submit():
         try:

@@ -145,10 +145,12 @@ def export():
     stmt = exporting.export_query(current_user, wanted)
     with_description = exporting.may_read_descriptions(current_user) and request.args.get("descriptions", "1") != "0"
     english = str(get_locale() or "sv").startswith("en")
-    user = current_user._get_current_object()
+    user_id = current_user.id
 
     def produce():
-        body = exporting.stream_csv(user, stmt, with_description=with_description, english=english)
+        # The rows stream after the request's transaction is committed (the audit event first) and its session
+        # is gone: stream_csv loads the user again in the session the stream runs in.
+        body = exporting.stream_csv(user_id, stmt, with_description=with_description, english=english)
         filename = f"lots-handelser-{date.today().isoformat()}.csv"
         return Response(stream_with_context(body), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
