@@ -182,6 +182,7 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         # Exit-programme cases
         "LOTS_RETENTION_DAYS": _int("RETENTION_DAYS", 5 * 365),
         "LOTS_EMERGENCY_MINUTES": _int("EMERGENCY_MINUTES", 60),
+        "LOTS_EMERGENCY_REPEAT_HOURS": _int("EMERGENCY_REPEAT_HOURS", 24),
         "LOTS_CONSENT_WARNING_DAYS": _int("CONSENT_WARNING_DAYS", 14),
         "LOTS_CASE_CODE_PREFIX": env("CASE_CODE_PREFIX", "AV"),
         "LOTS_REOPEN_PROOF_MINUTES": _int("REOPEN_PROOF_MINUTES", 10),

@@ -122,6 +122,22 @@ def readable(obj: Any, fieldset: str, user: Any = None) -> bool:
     return gate().decide(user or current_user, "fieldset.read:" + fieldset, obj, fieldset=fieldset)
 
 
+def require_readable(obj: Any, fieldset: str) -> None:
+    """403 (and an audit event) unless the current user may read this field set of the object now."""
+    from flask import g
+
+    from app.security.audit import record_denial
+    from app.security.authz import FIELDSET_READ, note_decision
+
+    permission = FIELDSET_READ + fieldset
+    allowed, line = gate().decision(current_user, permission, obj, fieldset=fieldset)
+    if not allowed:
+        g.lots_denied_permission = permission
+        record_denial(permission, obj, fieldset=fieldset, rule=line)
+        abort(403)
+    note_decision(permission, line, obj)
+
+
 def visible_plan_items(case: Case, user: Any = None) -> list[Redacted]:
     """The plan items this user may see at all (coordinator: all; partner: own agency's, or covered by consent)."""
     user = user or current_user

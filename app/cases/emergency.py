@@ -35,8 +35,40 @@ def emergency_minutes() -> int:
     return int(current_app.config.get("LOTS_EMERGENCY_MINUTES", 60))
 
 
+def repeat_window() -> timedelta:
+    """A new access by the same user to the same case within this time of the last is a repeated use
+    (LOTS_EMERGENCY_REPEAT_HOURS, default 24): it needs a new reason, and the auditor sees it flagged."""
+    return timedelta(hours=int(current_app.config.get("LOTS_EMERGENCY_REPEAT_HOURS", 24)))
+
+
+def previous_use(case: Case, user, now=None) -> EmergencyAccess | None:
+    """The user's latest emergency access to this case started within the repeat window, if any."""
+    since = (now or utcnow()) - repeat_window()
+    return db.session.scalar(
+        select(EmergencyAccess)
+        .where(EmergencyAccess.case_id == case.id, EmergencyAccess.user_id == user.id,
+               EmergencyAccess.started_at >= since)
+        .order_by(EmergencyAccess.started_at.desc()).limit(1))
+
+
+def repeated_clause(access=EmergencyAccess):
+    """SQL: this access followed another by the same user to the same case within the repeat window."""
+    from sqlalchemy import exists
+    from sqlalchemy.orm import aliased
+
+    earlier = aliased(EmergencyAccess)
+    window = repeat_window()
+    return exists().where(earlier.case_id == access.case_id, earlier.user_id == access.user_id,
+                          earlier.started_at < access.started_at,
+                          earlier.started_at >= access.started_at - window)
+
+
 def start_emergency(case: Case, user, reason: str) -> EmergencyAccess:
-    """Open time-limited emergency access to a case for a team member; an active one is returned as it is."""
+    """Open time-limited emergency access to a case for a team member; an active one is returned as it is.
+
+    A repeated use (another access by this user to this case within the repeat window) needs a reason of its
+    own, not the previous one again; its audit event says it is a repeat.
+    """
     if not gate().decide(user, Permission.CASE_EMERGENCY, case):
         raise CaseError(_l("Du kan inte begära nödåtkomst till det här ärendet."))
     reason = (reason or "").strip()
@@ -48,14 +80,22 @@ def start_emergency(case: Case, user, reason: str) -> EmergencyAccess:
     if active is not None:
         return active
     now = utcnow()
+    previous = previous_use(case, user, now)
+    if previous is not None and " ".join((previous.reason or "").split()).casefold() == " ".join(
+            reason.split()).casefold():
+        raise CaseError(_l("Du hade nödåtkomst till ärendet nyss. En ny nödåtkomst kräver ett nytt skäl: beskriv "
+                           "varför uppgifterna behövs igen."))
     minutes = emergency_minutes()
     access = EmergencyAccess(data_key=case.participant.data_key, case=case, user_id=user.id,
                              agency_id=user.agency_id, started_at=now, expires_at=now + timedelta(minutes=minutes))
     access.reason = reason
     db.session.add(access)
     db.session.flush()
+    detail = {"access": access.id, "minutes": minutes}
+    if previous is not None:
+        detail["repeat_of"] = previous.id
     audit.record("emergency.started", obj=case, field_sets=["emergency.reason"], actor=user,
-                 permission=Permission.CASE_EMERGENCY, detail={"access": access.id, "minutes": minutes})
+                 permission=Permission.CASE_EMERGENCY, detail=detail)
     return access
 
 
@@ -88,8 +128,11 @@ def review_queue() -> Select:
 
 
 def review_rows(accesses) -> list[dict]:
-    """Plain rows for the review list: case code, user id, agency, times. No reason, no names."""
+    """Plain rows for the review list: case code, user id, agency, times, repeated use. No reason, no names."""
     ids = {a.agency_id for a in accesses if a.agency_id is not None}
+    access_ids = [a.id for a in accesses]
+    repeated = set(db.session.scalars(select(EmergencyAccess.id).where(EmergencyAccess.id.in_(access_ids),
+                                                                       repeated_clause()))) if access_ids else set()
     names = dict(db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(ids))).all()) if ids else {}
     now = utcnow()
     return [
@@ -102,6 +145,7 @@ def review_rows(accesses) -> list[dict]:
             "expires_at": a.expires_at,
             "active": a.is_active(now),
             "reviewed_at": a.reviewed_at,
+            "repeated": a.id in repeated,
         }
         for a in accesses
     ]

@@ -34,6 +34,19 @@ def person_lookup_key() -> str:
     return f"person-lookup:user:{current_user.id}"
 
 
+def limit_person_lookups(view):
+    """One count per user and one per address for every look-up route (search and intake POSTs alike), so
+    that switching from one form to the other does not give a fresh allowance."""
+    from flask_limiter.util import get_remote_address
+
+    from app.extensions import limiter
+
+    view = limiter.shared_limit(person_lookup_limit, "person-lookup", key_func=person_lookup_key,
+                                methods=["POST"], on_breach=lookup_limit_breached)(view)
+    return limiter.shared_limit(person_lookup_ip_limit, "person-lookup-ip", key_func=get_remote_address,
+                                methods=["POST"], on_breach=lookup_limit_breached)(view)
+
+
 def lookup_limit_breached(limit) -> None:
     """Flask-Limiter's on_breach: one audit event per refused look-up (the 429 page follows)."""
     from app.security import audit

@@ -20,6 +20,7 @@ from sqlalchemy import Select, select
 
 from app.admin.models import Agency
 from app.cases import lookups, plan, records, reopening
+from app.cases.emergency import repeated_clause
 from app.cases.access import visible_cases_query
 from app.cases.models import Case, CasePhase, EmergencyAccess, today_local
 from app.cases.queries import count_by_phase
@@ -120,7 +121,8 @@ def case_emergencies(user, within: int = EMERGENCY_WITHIN_DAYS) -> Listing:
 def unreviewed_emergencies() -> Listing:
     """Emergency accesses not yet reviewed, newest first (for the auditor)."""
     return _listing(
-        select(EmergencyAccess.id, Case.code, Agency.name.label("agency"), EmergencyAccess.started_at)
+        select(EmergencyAccess.id, Case.code, Agency.name.label("agency"), EmergencyAccess.started_at,
+               repeated_clause().label("repeated"))
         .join(Case, EmergencyAccess.case_id == Case.id)
         .outerjoin(Agency, EmergencyAccess.agency_id == Agency.id)
         .where(EmergencyAccess.reviewed_at.is_(None))

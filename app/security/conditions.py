@@ -92,6 +92,20 @@ def consent_covers(ctx: Context) -> bool:
     return bool(check and scope and check(ctx.user.agency_id, scope))
 
 
+@condition("any_consent")
+def any_consent(ctx: Context) -> bool:
+    """The user's agency is on the case team and holds a consent valid today (of any kind): a partner that
+    works with the person by consent sees the case's context (referral date and source, team, phase history).
+    """
+    if ctx.obj is None:
+        return ctx.route_level
+    if not on_case_team(ctx):
+        return False
+    case = _case_of(ctx.obj)
+    current = getattr(case, "current_consents", None)
+    return bool(current and current(ctx.user.agency_id))
+
+
 @condition("assigned_to_agency")
 def assigned_to_agency(ctx: Context) -> bool:
     """The object (e.g. a plan item) is assigned to the user's agency, on a case whose team includes it."""

@@ -19,6 +19,7 @@ class Permission(str, enum.Enum):
     CASE_EXPORT = "case:export"
     CASE_EMERGENCY = "case:emergency"
     CASE_REOPEN = "case:reopen"
+    CASE_DETAILS = "case:details"
     PLAN_ITEM_UPDATE = "plan_item:update"
     PARTICIPANT_SEARCH = "participant:search"
     EMERGENCY_REVIEW = "emergency:review"

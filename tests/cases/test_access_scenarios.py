@@ -142,9 +142,10 @@ def test_police_without_consent_sees_the_code_and_its_own_items_only(client, fac
     statuses, text = read_everything(client, world)
     assert world.case.code in text
     assert visible(text, world) == {"protection_item"}
-    for name in COORDINATOR_ONLY | {"assessments"}:
+    # Without a consent: neither the threat picture nor the case's context (history, team, referral).
+    for name in COORDINATOR_ONLY | {"assessments", "history"}:
         assert statuses[name] == 403, (name, statuses)
-    for name in ("detail", "plan", "history", "list", "pdf"):
+    for name in ("detail", "plan", "list", "pdf"):
         assert statuses[name] == 200, (name, statuses)
 
 
@@ -153,7 +154,7 @@ def test_police_with_consent_sees_what_the_consent_and_policy_cover(client, fact
     officer = factory.user(roles=("partner",), agency=world.police)
     sign_in(client, officer)
     statuses, text = read_everything(client, world)
-    assert statuses["assessments"] == 200
+    assert statuses["assessments"] == 200 and statuses["history"] == 200
     # Never: another agency's support items, notes, minutes, the protected address.
     assert visible(text, world) == {"name", "threat", "protection_item"}
 

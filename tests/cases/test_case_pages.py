@@ -428,10 +428,14 @@ def test_partner_on_the_team_without_consent_sees_the_code_but_nothing_about_the
         assert secret not in page.text
     for url in ("phase", "team", "participant"):
         assert client.get(f"/cases/{case.code}/{url}").status_code == 403
-    for hidden in ("phase", "team", "participant", "consents", "assessments", "notes", "meetings"):
+    for hidden in ("phase", "team", "participant", "consents", "assessments", "notes", "meetings", "history",
+                   "incidents"):
         assert f'href="/cases/{case.code}/{hidden}"' not in page.text, f"no link to {hidden}: the partner may not use it"
-    for shown in ("plan", "history"):
-        assert f'href="/cases/{case.code}/{shown}"' in page.text
+    assert f'href="/cases/{case.code}/plan"' in page.text
+    # Pentest finding 7: not the referral (date, source), the team or the history either.
+    assert "Aktualiserad" not in page.text and 'id="team-heading"' not in page.text
+    assert police.name not in page.text
+    assert client.get(f"/cases/{case.code}/history").status_code == 403
     event = _events(db, officer, "case.view")[-1]
     assert not {s for s in event.field_sets.split(",") if s.startswith("person.")}
 

@@ -155,12 +155,46 @@ def test_a_second_request_while_active_returns_the_same_access(app, db, world):
     assert len(_events(db, first_event, "emergency.started")) == 1
 
 
-def test_after_expiry_a_new_request_opens_a_new_access(app, db, world):
+def test_after_expiry_a_new_request_opens_a_new_access_with_a_new_reason(app, db, world):
     first = _started(app, world)
     first.expires_at = utcnow() - timedelta(minutes=1)
     db.flush()
-    second = _started(app, world)
+    with app.test_request_context():
+        second = start_emergency(world["case"], world["partner"], "Nytt hot i kväll, behöver identiteten igen.")
     assert second.id != first.id and second.is_active()
+
+
+def test_a_repeated_use_within_the_window_needs_a_new_reason_and_is_flagged_for_the_auditor(
+        app, db, client, login_as, world):
+    """Pentest finding 7: emergency access could be reopened at once after it expired, any number of times."""
+    case, partner = world["case"], world["partner"]
+    first = _started(app, world)
+    first.expires_at = utcnow() - timedelta(minutes=1)
+    db.flush()
+    sign_in(client, partner)
+    page = client.get(f"/cases/{case.code}/emergency")
+    assert "upprepad nödåtkomst" in page.text
+    same = _break_glass(client, case.code, reason=REASON.upper() + "  ")
+    assert same.status_code == 400 and "nytt skäl" in same.text
+    assert _accesses(db, case) == 1
+    first_event = _first_event(db)
+    assert _break_glass(client, case.code, reason="Hotet har förnyats, samma natt.").status_code == 302
+    [event] = _events(db, first_event, "emergency.started")
+    assert f'"repeat_of":"{first.id}"' in event.detail
+    auditor = client.application.test_client()
+    sign_in(auditor, login_as("auditor", kind="other"))
+    listing = auditor.get("/cases/emergency-accesses").text
+    assert listing.count("Upprepad") == 1
+    assert "Upprepad" in auditor.get("/").text.split('id="unreviewed"')[1].split("</section>")[0]
+
+
+def test_a_new_access_after_the_window_is_not_a_repeat(app, db, world):
+    first = _started(app, world)
+    first.started_at = utcnow() - timedelta(hours=25)
+    first.expires_at = first.started_at + timedelta(minutes=60)
+    db.flush()
+    with app.test_request_context():
+        start_emergency(world["case"], world["partner"], REASON)  # the same reason is fine a day later
 
 
 def test_starting_it_is_audited_without_the_reason(db, client, world):

@@ -187,8 +187,34 @@ def test_case_navigation_links_to_the_incident_page(client, world):
 # ------------------------------------------------------------------ who else
 
 
+def _threat_consent(world):
+    from datetime import date, timedelta
+
+    from app.cases.models import Consent, ConsentMethod
+
+    consent = Consent(data_key=world.case.participant.data_key, case=world.case, agency_id=world.police.id,
+                      given_on=date.today() - timedelta(days=1), valid_until=date.today() + timedelta(days=30),
+                      method=ConsentMethod.WRITTEN)
+    consent.kind_set = {"threat_assessment"}
+    world.db.add(consent)
+    world.db.flush()
+
+
+def test_a_partner_without_a_threat_consent_does_not_see_the_linked_incidents(client, world, db):
+    """Pentest finding 7: a linked threat incident tells a partner that the person is under threat, so it is
+    shown only to those who may read the threat picture."""
+    world.link()
+    sign_in(client, world.officer)
+    assert client.get(world.url).status_code == 403
+    page = client.get(f"/cases/{world.case.code}")
+    assert f'href="{world.url}"' not in page.text
+    denied = _events(db, "access.denied")
+    assert denied and denied[-1].permission == "fieldset.read:case.threat"
+
+
 def test_partner_on_the_team_sees_the_list_but_cannot_link_or_unlink(client, world, db):
     link = world.link()
+    _threat_consent(world)
     sign_in(client, world.officer)
     page = client.get(world.url)
     assert page.status_code == 200

@@ -205,3 +205,39 @@ def test_an_open_case_of_another_coordinator_offers_no_reopening(client, db, fac
     assert resp.status_code == 400
     assert other.code not in resp.text and "/reopen" not in resp.text
     assert db.scalar(select(func.count()).select_from(ReopenProof)) == 0
+
+
+def test_person_look_ups_are_limited_per_user_and_the_auditor_sees_who_hit_the_limit(app, client, db, factory):
+    """Pentest finding 3: 40 Luhn-valid guesses for one birth date took 2.2 s and were never refused."""
+    from app.cases.lookups import DEFAULT_USER_LIMIT
+    from app.security.models import User
+
+    per_minute = int(app.config["LOTS_PERSON_LOOKUP_RATE_LIMIT"].split()[0])
+    assert app.config["LOTS_PERSON_LOOKUP_RATE_LIMIT"] == DEFAULT_USER_LIMIT
+    me = factory.user(roles=("coordinator",), kind="social_services")
+    me.full_name = "Gissa Gissasson"
+    sign_in(client, me)
+    token = csrf_from(client.get("/cases/").text)
+    codes = [client.post("/cases/find", data={"personal_number": fake_personal_number(), "csrf_token": token}
+                         ).status_code for _ in range(per_minute + 1)]
+    assert codes[:per_minute] == [200] * per_minute and codes[-1] == 429, codes
+    # The intake shares the count: the same person cannot switch to the referral form to go on guessing.
+    assert _intake(client, fake_personal_number()).status_code == 429
+    limited = db.scalars(select(AuditEvent).where(AuditEvent.action == "participant.search_limited")).all()
+    assert len(limited) == 2 and all(e.actor_user_id == me.id and e.outcome.value == "denied" for e in limited)
+    auditor = app.test_client()
+    sign_in(auditor, factory.user(roles=("auditor",), kind="other"))
+    section = auditor.get("/").text.split('id="lookups"')[1].split("</section>")[0]
+    assert "Gissa Gissasson" in section and "för många sökningar" in section
+    assert db.get(User, me.id).active  # refusing more look-ups does not lock the account
+
+
+def test_a_look_up_that_hits_another_coordinators_case_shows_on_the_auditors_page(app, client, db, factory, closed):
+    case, number, _a, b = closed
+    b.full_name = "Nyfiken Nyfikensson"
+    sign_in(client, b)
+    _intake(client, number)
+    auditor = app.test_client()
+    sign_in(auditor, factory.user(roles=("auditor",), kind="other"))
+    section = auditor.get("/").text.split('id="lookups"')[1].split("</section>")[0]
+    assert "Nyfiken Nyfikensson" in section and case.code in section

@@ -47,12 +47,9 @@ from app.cases.labels import (
 from app.cases.models import Case, CasePhase, CaseTeamMember, today_local
 from app.cases.views import bp, form_status, page_arg, per_page
 from app.db import db
-from app.extensions import limiter
+from app.cases.lookups import limit_person_lookups
 from app.security.authn import fresh_login_required
 from app.security.authz import authorize, can, gate, requires
-from app.cases.lookups import (lookup_limit_breached, person_lookup_ip_limit, person_lookup_key,
-                               person_lookup_limit)
-from flask_limiter.util import get_remote_address
 from app.security.models import User
 from app.security.permissions import Permission
 
@@ -80,8 +77,9 @@ CASE_TABS = (
     CaseTab("cases.assessments", _l("Hotbild"), fieldset="case.threat"),
     CaseTab("cases.notes", _l("Journal"), fieldset="case.notes"),
     CaseTab("cases.meetings", _l("Möten"), fieldset="case.meetings"),
-    CaseTab("cases.incidents", _l("Händelser")),
-    CaseTab("cases.history", _l("Historik")),
+    # A linked incident (a threat, violence) tells that the person is under threat: shown as the threat is.
+    CaseTab("cases.incidents", _l("Händelser"), fieldset="case.threat"),
+    CaseTab("cases.history", _l("Historik"), Permission.CASE_DETAILS),
 )
 
 
@@ -142,8 +140,7 @@ def index():
 
 @bp.post("/find")
 @requires(Permission.PARTICIPANT_SEARCH)
-@limiter.limit(person_lookup_limit, key_func=person_lookup_key, on_breach=lookup_limit_breached)
-@limiter.limit(person_lookup_ip_limit, key_func=get_remote_address, on_breach=lookup_limit_breached)
+@limit_person_lookups
 def find():
     """Find a participant by exact personal identity number; shows case codes only."""
     form = FindParticipantForm()
@@ -181,8 +178,7 @@ def _new_page(form, existing: Case | None, status: int, reopen_token: str | None
 
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Permission.CASE_CREATE)
-@limiter.limit(person_lookup_limit, key_func=person_lookup_key, methods=["POST"], on_breach=lookup_limit_breached)
-@limiter.limit(person_lookup_ip_limit, key_func=get_remote_address, methods=["POST"], on_breach=lookup_limit_breached)
+@limit_person_lookups
 def new():
     """Register a referral: the participant and a new case; an already registered person is offered a reopening."""
     form = ReferralForm()
@@ -276,7 +272,8 @@ def detail(code: str):
         log.add(emergencies)
     return _page("case.view", case, log.sets, "cases/detail.html", permission=Permission.CASE_VIEW, person=person,
                  case_fields=case_fields, consents=consents, threat=threat, items=items, notes=notes,
-                 emergencies=emergencies, today=today_local(), team=[m for m in case.team if m.removed_at is None])
+                 emergencies=emergencies, today=today_local(), details=can(Permission.CASE_DETAILS, case),
+                 team=[m for m in case.team if m.removed_at is None])
 
 
 # ------------------------------------------------------------------ phase
@@ -379,9 +376,9 @@ def participant(code: str):
 
 
 @bp.get("/<code>/history")
-@requires(Permission.CASE_VIEW)
+@requires(Permission.CASE_DETAILS)
 def history(code: str):
-    """Phase and team changes: when, what and by whom."""
-    case = load_case(code, Permission.CASE_VIEW)
-    return _page("case.history.view", case, (), "cases/history.html", permission=Permission.CASE_VIEW,
+    """Phase and team changes: when, what and by whom (partners only with a current consent)."""
+    case = load_case(code, Permission.CASE_DETAILS)
+    return _page("case.history.view", case, (), "cases/history.html", permission=Permission.CASE_DETAILS,
                  entries=queries.case_history(case))

@@ -39,6 +39,7 @@ def emergency(code: str):
             return redirect(url_for("cases.detail", code=case.code))
     return render_template("cases/emergency/start.html", case=case, form=form,
                            active=case.active_emergency(current_user.id),
+                           previous=service.previous_use(case, current_user),
                            minutes=service.emergency_minutes()), form_status(form)
 
 

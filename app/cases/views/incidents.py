@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from app.admin.forms import DestructiveConfirmForm
 from app.cases import incidents as service
-from app.cases.access import audited_page, load_case, load_in_case
+from app.cases.access import audited_page, load_case, load_in_case, require_readable
 from app.cases.forms.incidents import IncidentLinkForm
 from app.cases.models import Case, CaseIncident
 from app.cases.service import CaseError
@@ -21,6 +21,8 @@ from app.cases.views import bp, form_status
 from app.overview.reporting.labels import STATUS_LABELS
 from app.security.authz import authorize, can, requires
 from app.security.permissions import Permission
+
+THREAT = "case.threat"
 
 
 def _page(case: Case, form: IncidentLinkForm | None, status: int, unlink_form: DestructiveConfirmForm | None = None):
@@ -38,6 +40,9 @@ def _page(case: Case, form: IncidentLinkForm | None, status: int, unlink_form: D
 def incidents(code: str):
     """The incident reports linked to the case; a user who may manage the case links one by its id."""
     case = load_case(code, Permission.CASE_VIEW)
+    # A linked incident (a threat, violence) says the person is under threat: only for those who may read the
+    # threat picture (the coordinator; police and probation with a covering consent or emergency access).
+    require_readable(case, THREAT)
     if request.method == "POST":
         authorize(Permission.CASE_MANAGE, case)
     form = IncidentLinkForm() if can(Permission.CASE_MANAGE, case) else None
