@@ -68,10 +68,12 @@ def _baseline(db, rows: int, area_id: int, category_id: int, organisation_id: in
     from app.overview.models import IncidentReport
 
     now = datetime.now(timezone.utc)
+    # The stored rows carry a place ciphertext of the size the import writes (the baseline does not encrypt).
+    place_blob = b"v1" + bytes(16 + 12 + 32 + 16)
     prepared = [{
         "id": uuid.uuid4(), "data_key_id": key_id, "occurred_at": now, "occurred_until": None,
         "local_date": now.date(), "iso_year": 2026, "iso_week": 1, "area_id": area_id, "category_id": category_id,
-        "setting": "public", "place": f"Vid platsen {n % 500}", "latitude": None, "longitude": None,
+        "setting": "public", "place_ct": place_blob, "latitude": None, "longitude": None,
         "description_ct": None, "status": "new", "reject_reason": None, "duplicate_of_id": None,
         "reviewed_at": None, "reviewed_by_id": None, "reporter_id": None, "organisation_id": organisation_id,
         "source": "import", "external_id": f"BASE-{n:07d}", "fingerprint": None, "submission_id": None,

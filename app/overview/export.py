@@ -22,7 +22,7 @@ from sqlalchemy import func, select, tuple_
 from app.admin.models import Agency
 from app.db import db
 from app.overview.models import Area, Category, IncidentReport, ReportSource, ReportStatus, Setting
-from app.overview.reporting.queries import ReportFilter, parse_week, review_query
+from app.overview.reporting.queries import ReportFilter, may_read_places, parse_week, review_query
 from app.security.authz import FIELDSET_READ, gate
 from app.security.permissions import Permission
 from app.web import local_datetime
@@ -104,8 +104,8 @@ def count_rows(stmt) -> int:
 
 
 def may_read_descriptions(user) -> bool:
-    """Whether the description column is offered at all (each row is still checked)."""
-    return bool(gate().allowing_conditions(user, FIELDSET_READ + DESCRIPTION))
+    """Whether the description and place columns are offered at all (each row is still checked)."""
+    return may_read_places(user)
 
 
 def _headers(with_description: bool) -> list[str]:
@@ -154,12 +154,13 @@ def stream_csv(user_id: int, stmt, *, with_description: bool, english: bool) -> 
             str(report.id), neutralise(report.external_id), local_datetime(report.occurred_at),
             local_datetime(report.occurred_until), f"{report.iso_year}-W{report.iso_week:02d}",
             neutralise(areas.get(report.area_id)), neutralise(categories.get(report.category_id)),
-            settings.get(report.setting, ""), neutralise(report.place), _number(report.latitude, english),
+            settings.get(report.setting, ""), "", _number(report.latitude, english),
             _number(report.longitude, english), report.status.value, neutralise(organisations.get(report.organisation_id)),
             report.source.value,
         ]
         if with_description:
             readable = decide(user, FIELDSET_READ + DESCRIPTION, report, fieldset=DESCRIPTION)
+            row[8] = neutralise(report.place) if readable else ""  # the place is in the description's field set
             row.append(neutralise(report.description) if readable else "")
         writer.writerow(row)
         report.forget_plaintext()

@@ -107,8 +107,9 @@ class IncidentReport(EncryptedRecord, TimestampMixin, db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("incident_category.id"), index=True)
     category: Mapped[Category] = relationship()
     setting: Mapped[Setting] = mapped_column(enum_column(Setting))
-    #: Short place description ("vid busshållplatsen"); the form asks for no names.
-    place: Mapped[str | None] = mapped_column(String(200))
+    #: Short place description ("vid busshållplatsen"): free text beside the description, encrypted as it is and
+    #: in the same field set (incident.description), because a hurried reporter may still write a name.
+    place = EncryptedField(str)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     description = EncryptedField(str)

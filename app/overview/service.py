@@ -74,7 +74,6 @@ def new_report(*, occurred_at: datetime, occurred_until: datetime | None = None,
         area_id=area_id,
         category_id=category_id,
         setting=Setting(setting),
-        place=place,
         latitude=latitude,
         longitude=longitude,
         organisation_id=organisation_id,
@@ -86,4 +85,5 @@ def new_report(*, occurred_at: datetime, occurred_until: datetime | None = None,
         status=ReportStatus(status),
     )
     report.description = description or None
+    report.place = place or None
     return report

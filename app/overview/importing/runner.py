@@ -36,6 +36,7 @@ CHUNK_SIZE = 2000
 _table = IncidentReport.__table__
 _job_table = ImportJob.__table__
 _description = IncidentReport.__encrypted_fields__["description"]
+_place = IncidentReport.__encrypted_fields__["place"]
 
 #: job id → processed rows, for background imports on SQLite (see the module docstring).
 _memory_progress: dict[uuid.UUID, int] = {}
@@ -118,14 +119,17 @@ def prepare_rows(incidents: list[Incident], *, organisation_id: int, job_id: uui
         day, iso_year, iso_week = local_week(incident.occurred_at)
         key = keys[(day.year, day.month)]
         row_id = uuid.uuid4()
-        blob = None
+        blob = place = None
+        row = SimpleNamespace(id=row_id, data_key=key)
         if incident.description:
-            blob = _description.encrypt(SimpleNamespace(id=row_id, data_key=key), incident.description.encode("utf-8"))
+            blob = _description.encrypt(row, incident.description.encode("utf-8"))
+        if incident.place:
+            place = _place.encrypt(row, incident.place.encode("utf-8"))
         rows.append({
             "id": row_id, "data_key_id": key.id, "occurred_at": incident.occurred_at,
             "occurred_until": incident.occurred_until, "local_date": day, "iso_year": iso_year, "iso_week": iso_week,
             "area_id": incident.area_id, "category_id": incident.category_id, "setting": incident.setting,
-            "place": incident.place, "latitude": incident.latitude, "longitude": incident.longitude,
+            "place_ct": place, "latitude": incident.latitude, "longitude": incident.longitude,
             "description_ct": blob, "status": status, "reject_reason": None, "duplicate_of_id": None,
             "reviewed_at": reviewed_at, "reviewed_by_id": reviewed_by, "reporter_id": None,
             "organisation_id": organisation_id, "source": source, "external_id": incident.external_id,

@@ -224,6 +224,8 @@ def correct_report(report: IncidentReport, user, inp: IncidentInput, *, expected
         same = _same_instant(old, value) if name.startswith("occurred") else old == value
         if not same:
             changes[name] = [plain_value(old), plain_value(value)]
+    if "place" in changes:
+        changes["place"] = [None, None]  # encrypted like the description: named in the history, never its text
     description_changed = inp.description != report.description
     if not changes and not description_changed:
         return []
@@ -244,6 +246,6 @@ def correct_report(report: IncidentReport, user, inp: IncidentInput, *, expected
     db.session.flush()
     names = sorted(history)
     record("report.corrected", obj=report, permission=Permission.REPORT_CORRECT,
-           field_sets=["incident.description"] if description_changed else (),
+           field_sets=["incident.description"] if description_changed or "place" in changes else (),
            detail={"fields": ",".join(names)})
     return names

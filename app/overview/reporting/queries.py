@@ -60,9 +60,37 @@ def load_report(report_id: str) -> IncidentReport:
 OWN_SORTS = {key: REVIEW_SORTS[key] for key in ("occurred", "-occurred", "filed", "-filed", "status", "-status")}
 
 
-def _place_like(q: str):
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return IncidentReport.place.ilike(f"%{escaped}%", escape="\\")
+#: A search in the (encrypted) place text decrypts at most this many of the newest matching reports.
+PLACE_SEARCH_LIMIT = 5000
+DESCRIPTION_SET = "incident.description"
+
+
+def may_read_places(user: Any) -> bool:
+    """Whether the policy can let this user read places (incident.description); each row is still checked."""
+    return bool(gate().allowing_conditions(user, "fieldset.read:" + DESCRIPTION_SET))
+
+
+def _place_matches(user: Any, stmt: Select, q: str) -> Any:
+    """A WHERE clause: the reports of ``stmt`` whose place contains ``q`` (case-insensitive), as this user may read.
+
+    The place is encrypted, so SQL cannot search it: the newest PLACE_SEARCH_LIMIT candidates are decrypted
+    here, and only rows whose place the user may read are matched (the search is no oracle for the others).
+    """
+    if not may_read_places(user):
+        return false()
+    needle = q.casefold()
+    decide = gate().decide
+    candidates = db.session.scalars(
+        stmt.order_by(None).where(IncidentReport.place_ct.is_not(None))
+        .order_by(IncidentReport.occurred_at.desc()).limit(PLACE_SEARCH_LIMIT)
+        .execution_options(yield_per=500))
+    ids = []
+    for report in candidates:
+        if decide(user, "fieldset.read:" + DESCRIPTION_SET, report, fieldset=DESCRIPTION_SET) \
+                and needle in (report.place or "").casefold():
+            ids.append(report.id)
+        report.forget_plaintext()
+    return IncidentReport.id.in_(ids) if ids else false()
 
 
 def own_reports_query(user: Any, *, q: str = "", status: str = "", sort: str = DEFAULT_SORT) -> Select:
@@ -71,7 +99,7 @@ def own_reports_query(user: Any, *, q: str = "", status: str = "", sort: str = D
     if status in {s.value for s in ReportStatus}:
         stmt = stmt.where(IncidentReport.status == ReportStatus(status))
     if q:
-        stmt = stmt.where(_place_like(q))
+        stmt = stmt.where(_place_matches(user, stmt, q))
     order = OWN_SORTS.get(sort, OWN_SORTS[DEFAULT_SORT])
     return stmt.order_by(order, IncidentReport.created_at.desc(), IncidentReport.id)
 
@@ -132,7 +160,7 @@ def review_query(user: Any, filters: ReportFilter) -> Select:
     if filters.source:
         stmt = stmt.where(IncidentReport.source == ReportSource(filters.source))
     if filters.q:
-        stmt = stmt.where(_place_like(filters.q))
+        stmt = stmt.where(_place_matches(user, stmt, filters.q))
     sort = filters.sort if filters.sort in REVIEW_SORTS else DEFAULT_SORT
     if sort.lstrip("-") == "area":
         stmt = stmt.join(Area, Area.id == IncidentReport.area_id)

@@ -14,9 +14,9 @@ from app.overview import reporting, taxonomy
 from app.overview.forms_reports import CorrectForm, ReportFilterForm, ReportForm, ReviewForm, as_local
 from app.overview.models import IncidentReport, ReportStatus
 from app.overview.reporting import labels
-from app.overview.reporting.queries import (OWN_SORTS, ReportFilter, count_waiting, load_report, next_new_report, own_reports_query,
-                                            parse_week, possible_duplicates, review_query, statuses_readable,
-                                            visible)
+from app.overview.reporting.queries import (OWN_SORTS, ReportFilter, count_waiting, load_report, may_read_places,
+                                            next_new_report, own_reports_query, parse_week, possible_duplicates,
+                                            review_query, statuses_readable, visible)
 from app.overview.service import ReportError
 from app.overview.views import form_status, page_arg, per_page, reports_bp
 from app.security.audit import audited_read
@@ -95,8 +95,19 @@ def mine():
     sort = sort if sort in OWN_SORTS else "-occurred"
     pagination = db.paginate(own_reports_query(current_user, q=q, status=status, sort=sort), page=page_arg(),
                              per_page=per_page(), error_out=False)
-    return render_template("reports/mine.html", pagination=pagination, q=q, status=status, sort=sort,
-                           filtered=bool(q or status), **_names())
+    return _list_read("report.list", pagination.items, lambda: render_template(
+        "reports/mine.html", pagination=pagination, q=q, status=status, sort=sort, filtered=bool(q or status),
+        **_names()), Permission.REPORT_OWN, searched=bool(q))
+
+
+def _list_read(action: str, reports, produce, permission: Permission, *, searched: bool, status: int = 200):
+    """A list that shows places (encrypted, field set incident.description): one audit event before it is
+    produced, naming the field set when a place is shown or was searched."""
+    shows = searched or any(r.place_ct is not None for r in reports)
+    if not shows:
+        return produce(), status
+    return audited_read(action, lambda: (produce(), status), field_sets=[DESCRIPTION], permission=permission,
+                        detail={"rows": len(reports), "searched": "1" if searched else "0"})
 
 
 def _correct_form(report: IncidentReport) -> CorrectForm:
@@ -121,7 +132,7 @@ def _render_edit(report: IncidentReport, form: CorrectForm | None, status: int =
         return render_template("reports/edit.html", report=report, form=form, description=description,
                                **_names()), status
 
-    if shows_text and report.description_ct is not None:
+    if shows_text and (report.description_ct is not None or report.place_ct is not None):
         return audited_read("report.view", produce, obj=report, field_sets=[DESCRIPTION],
                             permission=Permission.REPORT_OWN)
     return produce()
@@ -186,9 +197,17 @@ def index():
         status = 400
     organisations = dict((int(v), label) for v, label in form.organisation_id.choices if v)
     waiting = count_waiting(current_user) if may_review else 0
-    return render_template("reports/index.html", form=form, pagination=pagination, rows=rows, sort=sort,
-                           may_review=may_review, organisations=organisations, waiting=waiting,
-                           **_names()), status
+    show_place = may_read_places(current_user)
+
+    def produce():
+        return render_template("reports/index.html", form=form, pagination=pagination, rows=rows, sort=sort,
+                               may_review=may_review, organisations=organisations, waiting=waiting,
+                               show_place=show_place, **_names())
+
+    if not show_place:
+        return produce(), status
+    return _list_read("report.list", rows, produce, Permission.REPORT_READ, searched=bool(form.q.data),
+                      status=status)
 
 
 def _render_detail(report: IncidentReport, form: ReviewForm | None = None, status: int = 200):
@@ -215,7 +234,7 @@ def _render_detail(report: IncidentReport, form: ReviewForm | None = None, statu
             candidates=possible_duplicates(current_user, report) if may_review else [], **_names(),
         ), status
 
-    if readable and report.description_ct is not None:
+    if readable and (report.description_ct is not None or report.place_ct is not None):
         return audited_read("report.view", produce, obj=report, field_sets=[DESCRIPTION],
                             permission=Permission.REPORT_READ)
     return produce()
