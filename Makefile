@@ -51,6 +51,7 @@ test: $(BIN)/activate
 # The inner loop: the non-browser suite on SQLite, in parallel (pytest-xdist), without reinstalling.
 test-fast: $(BIN)/activate
 	@$(BIN)/python -c "import xdist" 2>/dev/null || $(MAKE) --no-print-directory install
+	@bash scripts/browser-deps.sh
 	$(BIN)/python -m pytest -n $${LOTS_TEST_WORKERS:-2} --ignore=tests/browser $(ARGS)
 
 bench: install

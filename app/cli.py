@@ -26,9 +26,34 @@ def demo_load():
 
     rows = load_demo()
     click.echo("Demo users (every name is fictitious). Password for all: " + DEMO_PASSWORD)
+    if current_app.config["LOTS_ENV"] != "development":
+        for email, roles in rows:
+            click.echo(f"  {email:32} {roles}")
+        click.echo("At first login each user enrols an authenticator app (TOTP).")
+        return
+    from app.demo import enrol_demo_totp
+
+    secrets = enrol_demo_totp()
+    db.session.commit()
+    click.echo("Development: two-factor login is set up for every demo user, no phone needed.")
+    click.echo(f"  {'e-mail':32} {'roles':20} TOTP key (oathtool --totp -b KEY)")
     for email, roles in rows:
-        click.echo(f"  {email:32} {roles}")
-    click.echo("At first login each user enrols an authenticator app (TOTP).")
+        click.echo(f"  {email:32} {roles:20} {secrets.get(email, '')}")
+    click.echo("The current code of a user: flask --app wsgi demo code EMAIL")
+
+
+@demo_cli.command("code")
+@click.argument("email")
+def demo_code(email):
+    """Print a demo user's current TOTP code (development only)."""
+    if current_app.config["LOTS_ENV"] != "development":
+        raise click.ClickException("Demo codes are printed in development only.")
+    from app.demo import demo_totp_code
+
+    code = demo_totp_code(email)
+    if code is None:
+        raise click.ClickException(f"{email} is not a demo user with two-factor login set up (run demo load).")
+    click.echo(code)
 
 
 @users_cli.command("create")

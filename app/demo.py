@@ -83,3 +83,45 @@ def _publish_demo_week(analyst) -> None:
         focus="Stationsområdet kvällstid (fältassistenter, polis). Björkbacken: brandförebyggande insats med bostadsbolaget.",
     )
     publishing.publish_week(year, week, by=analyst)
+
+
+def _demo_user(email: str):
+    if email not in {u[0] for u in DEMO_USERS}:
+        return None
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def enrol_demo_totp() -> dict[str, str]:
+    """Development only: give every demo user a TOTP authenticator (kept if it has one); e-mail -> base32 key.
+
+    The keys are the demo's, printed so that an evaluator needs no phone (``oathtool --totp -b KEY``, or
+    ``flask demo code EMAIL``). The CLI refuses this outside development.
+    """
+    from flask import current_app
+
+    factory = current_app.extensions["security"]._totp_factory
+    keys = {}
+    for email, *_rest in DEMO_USERS:
+        user = _demo_user(email)
+        if user is None:
+            continue
+        if user.tf_totp_secret and user.tf_primary_method == "authenticator":
+            keys[email] = factory._totp.from_source(user.tf_totp_secret).base32_key
+            continue
+        totp = factory._totp.new()
+        user.tf_totp_secret = totp.to_json(encrypt=True)
+        user.tf_primary_method = "authenticator"
+        keys[email] = totp.base32_key
+    db.session.flush()
+    return keys
+
+
+def demo_totp_code(email: str) -> str | None:
+    """The current TOTP code of a demo user with an authenticator, or None."""
+    from flask import current_app
+
+    user = _demo_user(email)
+    if user is None or not user.tf_totp_secret:
+        return None
+    factory = current_app.extensions["security"]._totp_factory
+    return factory._totp.from_source(user.tf_totp_secret).generate().token

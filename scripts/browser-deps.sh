@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Debian's Chromium for the browser tests (never a downloaded browser) and axe-core from npm.
+# Debian's Chromium for the browser tests (never a downloaded browser), poppler-utils (pdftotext, pdftoppm: the
+# tests read what is on each page of a PDF) and axe-core from npm.
 set -euo pipefail
-if ! command -v chromium >/dev/null 2>&1; then
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ]; then
-    echo "Installing Debian's chromium package..."
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "Installing Debian's ${missing[*]}..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "chromium is missing: run 'sudo apt-get install chromium'" >&2
+    echo "missing: ${missing[*]}: run 'sudo apt-get install ${missing[*]}'" >&2
     exit 1
   fi
 fi

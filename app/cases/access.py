@@ -71,9 +71,23 @@ def load_case(code: str, permission: Permission = Permission.CASE_VIEW) -> Case:
         abort(404)
     case = db.session.scalar(select(Case).where(Case.code == code))
     if case is None:
+        if was_erased(code):
+            from flask import make_response, render_template
+
+            abort(make_response(render_template("cases/erased.html"), 410))
         abort(404)
     authorize(permission, case)
     return case
+
+
+def was_erased(code: str) -> bool:
+    """Whether a case with this code was erased by the retention run (its rows are gone; the audit log's
+    ``case.erased`` event, which names only the code, is the record of it)."""
+    from app.audit.models import AuditEvent
+
+    return db.session.scalar(select(AuditEvent.id).where(
+        AuditEvent.object_id == code, AuditEvent.object_type == "case", AuditEvent.action == "case.erased").limit(1)
+    ) is not None
 
 
 def load_in_case(model: type[T], case: Case, object_id: str) -> T:

@@ -71,6 +71,8 @@ def start_emergency(case: Case, user, reason: str) -> EmergencyAccess:
     """
     if not gate().decide(user, Permission.CASE_EMERGENCY, case):
         raise CaseError(_l("Du kan inte begära nödåtkomst till det här ärendet."))
+    if not case.is_open:
+        raise CaseError(_l("Ärendet är avslutat: nödåtkomst kan inte öppnas. Kontakta socialtjänsten."))
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
         raise CaseError(_l("Beskriv skälet med minst %(count)s tecken.", count=MIN_REASON))

@@ -35,7 +35,7 @@ from app.cases.models import (
     PlanVersion,
     today_local,
 )
-from app.cases.service import CaseError, active_agency, add_team_member, clean_text
+from app.cases.service import CaseError, active_agency, add_team_member, clean_text, require_open
 from app.db import db
 from app.security import audit
 from app.security.models import User
@@ -101,6 +101,7 @@ def create_item(case: Case, actor, *, part, area, goal: str, responsible_agency:
                 officer: User | int | None = None, start_on: date, due_on: date,
                 meeting: CaseMeeting | None = None) -> PlanItem:
     """Add a measure to the plan; the responsible agency joins the case team if it is not on it."""
+    require_open(case)
     part, area, goal = _normalised({"part": part, "area": area, "goal": goal}).values()
     _check_dates(start_on, due_on)
     agency = active_agency(responsible_agency)
@@ -137,6 +138,7 @@ def _normalised(changes: dict[str, Any]) -> dict[str, Any]:
 
 def update_item(item: PlanItem, actor, *, expected_version: int, **changes) -> PlanItem:
     """Change a plan item if nobody else has since ``expected_version`` (else PlanConflict, nothing saved)."""
+    require_open(item.case)
     try:
         expected = int(expected_version)
     except (TypeError, ValueError):
@@ -176,6 +178,7 @@ def update_item(item: PlanItem, actor, *, expected_version: int, **changes) -> P
 
 def add_followup(item: PlanItem, actor, text: str, status=None, *, expected_version: int | None = None) -> PlanFollowUp:
     """A dated follow-up on an item, optionally with a new status (optimistic locking as in update_item)."""
+    require_open(item.case)
     text = clean_text(text, MAX_TEXT, _l("Skriv vad som har hänt."))
     if status:
         status = _member("status", status)
@@ -244,10 +247,8 @@ def _field_changes(old: dict, new: dict) -> list[str]:
     return out
 
 
-def summarize_changes(previous: list[dict] | None, current: list[dict]) -> str:
-    """What changed between two snapshots, one line per item, for people to read."""
-    if previous is None:
-        return _("Första versionen")
+def change_lines(previous: list[dict], current: list[dict]) -> list[str]:
+    """What changed between two snapshots, one line per item, for people to read (empty: nothing)."""
     before = {entry["id"]: entry for entry in previous}
     after = {entry["id"]: entry for entry in current}
     lines = [_("Ny: %(item)s", item=_label(e)) for i, e in after.items() if i not in before]
@@ -255,7 +256,23 @@ def summarize_changes(previous: list[dict] | None, current: list[dict]) -> str:
     for ident, entry in after.items():
         if ident in before and (fields := _field_changes(before[ident], entry)):
             lines.append(_("Ändrad: %(item)s (%(fields)s)", item=_label(entry), fields=", ".join(fields)))
-    return "\n".join(lines) or _("Inga ändringar sedan föregående version.")
+    return lines
+
+
+def summarize_changes(previous: list[dict] | None, current: list[dict]) -> str:
+    """What changed between two snapshots, one line per item, for people to read."""
+    if previous is None:
+        return _("Första versionen")
+    return "\n".join(change_lines(previous, current)) or _("Inga ändringar sedan föregående version.")
+
+
+def changes_since_approval(case: Case) -> list[str] | None:
+    """The changes made since the latest approved version (empty list: the plan is that version), or None if
+    no version was ever approved. A plan with changes is a draft and must never be shown as approved."""
+    previous = latest_version(case)
+    if previous is None:
+        return None
+    return change_lines(json.loads(previous.snapshot or "[]"), snapshot_items(case))
 
 
 def latest_version(case: Case) -> PlanVersion | None:
@@ -276,6 +293,7 @@ def pending_changes(case: Case) -> str:
 
 def approve_version(case: Case, actor, *, participant_agreed_on: date | None = None) -> PlanVersion:
     """Approve the plan as it stands as the next version, with a summary of what changed since the last one."""
+    require_open(case)
     if participant_agreed_on is not None and participant_agreed_on > today_local():
         raise CaseError(_l("Datumet för deltagarens godkännande kan inte ligga i framtiden."))
     if not case.plan_items:

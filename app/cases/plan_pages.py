@@ -18,7 +18,7 @@ from app.admin.models import Agency
 from app.cases.access import readable, redact, visible_plan_items
 from app.cases.labels import PLAN_AREA_LABELS, PLAN_PART_LABELS, PLAN_STATUS_LABELS
 from app.cases.models import Case, PlanItem, PlanPart, today_local
-from app.cases.plan import item_order, latest_version
+from app.cases.plan import changes_since_approval, item_order, latest_version, version_items
 from app.db import db
 from app.security.authz import gate
 from app.security.permissions import Permission
@@ -35,6 +35,25 @@ class PlanPage:
     versions_readable: bool
     generated_at: datetime | None = None
     sets: set[str] = field(default_factory=set)
+    #: Changed since the latest approved version: a draft ("Utkast – ändrat sedan fastställd version N").
+    draft: bool = True
+    #: The changes since that version, for those who may read the approved versions (else None).
+    changes: list[str] | None = None
+    #: Set when this is an approved version's own content (the PDF of version N), not the plan as it stands.
+    version_number: int | None = None
+
+    @property
+    def status_label(self) -> str:
+        """What this plan is, in words, for the top of the page and every PDF page."""
+        from flask_babel import gettext as _
+
+        if self.version_number is not None:
+            return _("Fastställd version %(number)s", number=self.version_number)
+        if self.latest is None:
+            return _("Utkast – planen har ännu inte fastställts")
+        if self.draft:
+            return _("Utkast – ändrat sedan fastställd version %(number)s", number=self.latest["number"])
+        return _("Fastställd version %(number)s", number=self.latest["number"])
 
     @property
     def item_count(self) -> int:
@@ -105,6 +124,10 @@ def plan_page(case: Case, user=None, *, with_identity: bool = False, today: date
         name = " ".join(p for p in (person.first_name, person.last_name) if p)
         views.sets |= person.sets & {"person.identity"}
     latest = latest_version(case)
+    versions_readable = views.decide(user, "fieldset.read:plan.versions", case, fieldset="plan.versions")
+    changes = changes_since_approval(case)
+    if versions_readable and changes:
+        views.sets.add("plan.versions")
     return PlanPage(
         code=case.code,
         participant_name=name,
@@ -112,9 +135,33 @@ def plan_page(case: Case, user=None, *, with_identity: bool = False, today: date
                for part, items in parts.items()],
         latest=None if latest is None else {"number": latest.number, "approved_at": latest.approved_at,
                                             "participant_agreed_on": latest.participant_agreed_on},
-        versions_readable=views.decide(user, "fieldset.read:plan.versions", case, fieldset="plan.versions"),
+        versions_readable=versions_readable,
         sets=views.sets,
+        draft=changes is None or bool(changes),
+        changes=changes if versions_readable else None,
     )
+
+
+def version_page(case: Case, version, user=None, *, with_identity: bool = False) -> PlanPage:
+    """An approved version exactly as approved (its snapshot), for those who may read plan.versions."""
+    user = user or current_user
+    parts: dict[str, list] = {part.value: [] for part in PlanPart}
+    for entry in version_items(version):
+        parts[entry["part"]].append({**entry, "area": str(entry["area_label"]), "status_label": str(entry["status_label"]),
+                                     "overdue": False, "followups": []})
+    name = None
+    sets = {"plan.versions"}
+    if with_identity and readable(case.participant, "person.identity", user):
+        person = redact(case.participant, user)
+        name = " ".join(p for p in (person.first_name, person.last_name) if p)
+        sets |= person.sets & {"person.identity"}
+    return PlanPage(
+        code=case.code, participant_name=name,
+        parts=[{"part": part.value, "label": str(PLAN_PART_LABELS[part]), "items": parts[part.value]}
+               for part in PlanPart],
+        latest={"number": version.number, "approved_at": version.approved_at,
+                "participant_agreed_on": version.participant_agreed_on},
+        versions_readable=True, sets=sets, draft=False, version_number=version.number)
 
 
 def item_page(item: PlanItem, user=None) -> tuple[dict[str, Any] | None, set[str]]:

@@ -31,7 +31,7 @@ from app.cases.models import (
     ThreatLevel,
     today_local,
 )
-from app.cases.service import CaseError, active_agency, clean_text
+from app.cases.service import CaseError, active_agency, clean_text, require_open
 from app.db import db, utcnow
 from app.security import audit
 
@@ -75,6 +75,7 @@ def record_consent(case: Case, actor, *, agency: Agency | int | None, kinds: Ite
                    given_on: date, valid_until: date, method: ConsentMethod | str,
                    documentation: str | None) -> Consent:
     """Record a consent letting one agency on the case team receive some kinds of information for a period."""
+    require_open(case)
     agency = active_agency(agency)
     if agency.id not in case.team_agency_ids:
         raise CaseError(_l("Myndigheten ingår inte i ärendets team. Lägg till den i teamet först."))
@@ -102,6 +103,7 @@ def record_consent(case: Case, actor, *, agency: Agency | int | None, kinds: Ite
 
 def withdraw_consent(case: Case, consent: Consent, actor) -> Consent:
     """Withdraw a consent. Access that relied on it ends with the next request (consents are checked per request)."""
+    require_open(case)
     if consent.case_id != case.id:
         raise CaseError(_l("Samtycket finns inte."))
     if consent.withdrawn_at is not None:

@@ -46,6 +46,13 @@ def clean_text(value: str | None, max_len: int, missing=None) -> str | None:
     return value or None
 
 
+def require_open(case: Case) -> None:
+    """A closed case's plan, team and consents are read-only (notes may still be written); CaseError otherwise."""
+    if case.phase == CasePhase.CLOSED:
+        raise CaseError(_l("Ärendet är avslutat: planen, teamet och samtyckena kan inte ändras. Ett avslutat ärende "
+                           "återöppnas genom en ny aktualisering."))
+
+
 def active_agency(agency: Agency | int | None) -> Agency:
     """The agency (given as such or by id) if it exists and is active; CaseError otherwise."""
     if agency is not None and not isinstance(agency, Agency):
@@ -205,20 +212,41 @@ def change_phase(case: Case, to_phase: CasePhase, actor, *, outcome: CaseOutcome
     previous = case.phase
     case.phase = to_phase
     case.phase_changed_at = utcnow()
+    ended = []
     if to_phase == CasePhase.CLOSED:
         case.outcome = CaseOutcome(outcome)
         case.closure_reason = closure_reason.strip()
         case.closed_at = utcnow()
+        # Closing ends every emergency access still running (it stays in the record for the auditor).
+        for access in case.emergency_accesses:
+            if access.is_active(case.closed_at):
+                access.expires_at = case.closed_at
+                ended.append(str(access.id))
     db.session.add(CaseTransition(case=case, from_phase=previous, to_phase=to_phase, by_id=actor.id))
     db.session.flush()
+    detail = {"from": previous.value, "to": to_phase.value}
+    if ended:
+        detail["emergencies_ended"] = len(ended)
     audit.record("case.phase_changed", obj=case, actor=actor,
-                 field_sets=["case.referral"] if to_phase == CasePhase.CLOSED else (),
-                 detail={"from": previous.value, "to": to_phase.value})
+                 field_sets=["case.referral"] if to_phase == CasePhase.CLOSED else (), detail=detail)
     return case
+
+
+def closing_warnings(case: Case) -> dict[str, int]:
+    """What closing leaves behind, for the warning on the phase page: open plan items, current consents and
+    running emergency accesses (these end when the case closes)."""
+    from app.cases.models import OPEN_ITEM_STATUSES
+
+    return {
+        "open_items": sum(1 for item in case.plan_items if item.status in OPEN_ITEM_STATUSES),
+        "consents": len(case.current_consents()),
+        "emergencies": sum(1 for access in case.emergency_accesses if access.is_active()),
+    }
 
 
 def add_team_member(case: Case, agency: Agency, actor, officer=None) -> CaseTeamMember:
     """Add an agency (optionally a named officer of it) to the case team."""
+    require_open(case)
     agency = active_agency(agency)
     if officer is not None and officer.agency_id != agency.id:
         raise CaseError(_l("Handläggaren tillhör inte den valda myndigheten."))
@@ -235,6 +263,7 @@ def add_team_member(case: Case, agency: Agency, actor, officer=None) -> CaseTeam
 
 def remove_team_member(case: Case, member: CaseTeamMember, actor) -> None:
     """Take a member off the team (kept as history). The coordinator's own agency cannot be removed."""
+    require_open(case)
     if member.case_id != case.id or member.removed_at is not None:
         raise CaseError(_l("Teammedlemmen finns inte."))
     if member.officer_id == case.coordinator_id:

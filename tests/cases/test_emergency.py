@@ -410,3 +410,28 @@ def test_the_coordinator_of_the_case_cannot_review_it(app, db, client, world):
     access = _started(app, world)
     sign_in(client, world["coordinator"])
     assert client.get(_review_url(access)).status_code == 403
+
+
+def test_a_partner_without_access_finds_the_emergency_action_on_the_case_page(client, world):
+    case = world["case"]
+    sign_in(client, world["partner"])
+    page = client.get(f"/cases/{case.code}").text
+    assert f'href="/cases/{case.code}/emergency"' in page and "Begär nödåtkomst" in page
+    assert "loggas" in page and "aldrig den skyddade adressen" in page
+
+
+def test_while_it_runs_every_page_of_the_case_shows_a_banner_with_the_time_left(app, client, world):
+    case = world["case"]
+    _started(app, world)
+    sign_in(client, world["partner"])
+    for path in ("", "/plan", "/assessments", "/history"):
+        page = client.get(f"/cases/{case.code}{path}")
+        assert page.status_code == 200, path
+        assert "Nödåtkomst pågår" in page.text and "60 minuter kvar" in page.text, path
+    assert "Begär nödåtkomst" not in client.get(f"/cases/{case.code}").text
+
+
+def test_no_banner_and_no_action_for_the_coordinator(client, world):
+    sign_in(client, world["coordinator"])
+    page = client.get(f"/cases/{world['case'].code}").text
+    assert "Nödåtkomst pågår" not in page and "Begär nödåtkomst" not in page

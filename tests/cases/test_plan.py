@@ -446,8 +446,51 @@ def test_approving_versions_records_changes_and_old_versions_stay_as_approved(cl
     listing = client.get(plan.url("/versions"))
     assert "Första versionen" in listing.text
     assert client.get(plan.url("/versions/3")).status_code == 404
+    # The plan as it stands is not version 2 any more, and says so (it used to claim "Fastställd version 2").
     plan_page = client.get(plan.url())
-    assert "Fastställd version 2" in plan_page.text
+    assert "Utkast – ändrat sedan fastställd version 2" in plan_page.text
+    assert "Fastställd version 2" not in plan_page.text.replace("fastställd version 2", "")
+    assert "Ändrad:" in plan_page.text and "mål" in plan_page.text  # the list of changes
+
+
+def _pdf_pages_text(data: bytes) -> list[str]:
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "plan.pdf"
+        path.write_bytes(data)
+        text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                              check=True).stdout
+    return [page for page in text.split("\f") if page.strip()]
+
+
+def test_the_pdf_offers_the_approved_version_or_the_draft_each_labelled_on_every_page(client, db, plan):
+    sign_in(client, plan.coordinator)
+    page = client.get(plan.url("/approve"))
+    assert client.post(plan.url("/approve"), data={"csrf_token": csrf_from(page.text)}).status_code == 302
+    assert _post(client, plan.item_url("housing"), _edit_data(plan, "housing", goal="Utkastmål")).status_code == 302
+    links = client.get(plan.url()).text
+    assert "PDF av fastställd version 1" in links and "PDF av aktuellt utkast" in links
+    draft = client.get(plan.url(".pdf"))
+    approved = client.get(plan.url(".pdf"), query_string={"version": "1"})
+    assert draft.status_code == approved.status_code == 200
+    draft_pages, approved_pages = _pdf_pages_text(draft.data), _pdf_pages_text(approved.data)
+    assert draft_pages and approved_pages
+    assert all("Utkast – ändrat sedan fastställd version 1" in p for p in draft_pages)
+    assert all("Fastställd version 1" in p and "Utkast" not in p for p in approved_pages)
+    assert "Utkastmål" in "".join(draft_pages) and "Utkastmål" not in "".join(approved_pages)
+    assert client.get(plan.url(".pdf"), query_string={"version": "7"}).status_code == 404
+
+
+def test_a_partner_cannot_export_an_approved_version(client, db, plan):
+    sign_in(client, plan.coordinator)
+    page = client.get(plan.url("/approve"))
+    client.post(plan.url("/approve"), data={"csrf_token": csrf_from(page.text)})
+    other = client.application.test_client()
+    sign_in(other, plan.partner(plan.housing))
+    assert other.get(plan.url(".pdf"), query_string={"version": "1"}).status_code == 403
 
 
 def test_participant_agreement_in_the_future_is_refused(client, db, plan):

@@ -18,7 +18,7 @@ from app.cases.forms import (
     not_in_future,
     optional_id,
 )
-from app.cases.identity import InvalidPersonalNumber, luhn_valid, normalise_personal_number
+from app.cases.identity import InvalidPersonalNumber, ascii_form, luhn_valid, normalise_personal_number
 from app.cases.labels import OUTCOME_LABELS, PHASE_LABELS, PROTECTED_IDENTITY_LABELS, REFERRAL_SOURCE_LABELS
 from app.cases.models import PHASE_TRANSITIONS, CasePhase, ProtectedIdentity, today_local
 from app.forms import LocalDateField
@@ -38,7 +38,7 @@ def personal_number_error(value: str) -> str | None:
     try:
         normalise_personal_number(value)
     except InvalidPersonalNumber:
-        digits = "".join(c for c in value if c in "0123456789")  # not isdigit(): "²" is a digit to Python
+        digits = "".join(c for c in ascii_form(value) if c in "0123456789")  # not isdigit(): "²" is one too
         if len(digits) in (10, 12) and not luhn_valid(digits[-10:]):
             return str(_l("Personnumret är inte giltigt: kontrollsiffran stämmer inte. Kontrollera siffrorna."))
         return str(_l("Personnumret är inte giltigt. Skriv det som ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN."))

@@ -95,6 +95,25 @@ def case_nav(case: Case) -> list[CaseTab]:
     ]
 
 
+@dataclass(frozen=True)
+class CaseBanners:
+    """What every page of a case must say at the top (templates/cases/_case_nav.html)."""
+
+    emergency: Any = None
+    emergency_minutes_left: int = 0
+
+
+@bp.app_template_global()
+def case_banners(case: Case) -> CaseBanners:
+    from app.db import as_utc, utcnow
+
+    access = case.active_emergency(current_user.id) if current_user.is_authenticated else None
+    if access is None:
+        return CaseBanners()
+    left = max(1, -(-int((as_utc(access.expires_at) - utcnow()).total_seconds()) // 60))
+    return CaseBanners(emergency=access, emergency_minutes_left=left)
+
+
 @bp.app_template_filter("personal_number")
 def personal_number_filter(value: str | None) -> str:
     return format_personal_number(value)
@@ -285,6 +304,10 @@ def phase(code: str):
     """Move the case to another phase; closing needs an outcome, a reason and a confirmation."""
     case = load_case(code, Permission.CASE_MANAGE)
     form = PhaseForm(phase=case.phase)
+    if case.phase == CasePhase.CLOSED:
+        # A closed case is reopened through an intake (the personal identity number typed again), not here.
+        return _page("case.phase.view", case, (), "cases/phase.html", 400 if request.method == "POST" else 200,
+                     form=None, closing=None)
     if form.validate_on_submit():
         try:
             service.change_phase(case, CasePhase(form.to_phase.data), current_user,
@@ -294,7 +317,8 @@ def phase(code: str):
         else:
             flash(_("Ärendet är nu i fasen %(phase)s.", phase=PHASE_LABELS[case.phase]), "success")
             return redirect(url_for("cases.detail", code=case.code))
-    return _page("case.phase.view", case, (), "cases/phase.html", form_status(form), form=form)
+    return _page("case.phase.view", case, (), "cases/phase.html", form_status(form), form=form,
+                 closing=service.closing_warnings(case))
 
 
 # ------------------------------------------------------------------ team

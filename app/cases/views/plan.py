@@ -8,9 +8,9 @@ from flask_login import current_user
 
 from app.audit.pdf import render_pdf
 from app.cases import plan as service
-from app.cases.plan_pages import item_page, plan_page
+from app.cases.plan_pages import item_page, plan_page, version_page
 from app.cases.queries import agency_choices, officer_choices
-from app.cases.access import audited_page, load_case, load_in_case
+from app.cases.access import audited_page, load_case, load_in_case, require_readable
 from app.cases.forms.plan import ApproveForm, FollowUpForm, PlanItemEditForm, PlanItemForm, PlanStatusForm
 from app.cases.models import Case, PlanItem
 from app.cases.service import CaseError
@@ -52,7 +52,17 @@ def plan(code: str):
 def plan_pdf(code: str):
     """The plan as PDF for a meeting: the same data and redaction as the plan page, for the person exporting."""
     case = load_case(code, Permission.CASE_EXPORT)
-    page = plan_page(case, with_identity=True)
+    number = request.args.get("version", "")
+    if number:
+        # An approved version exactly as approved (from its snapshot), labelled as such on every page.
+        require_readable(case, VERSIONS)
+        version = next((v for v in case.plan_versions if str(v.number) == number), None)
+        if version is None:
+            abort(404)
+        page = version_page(case, version, with_identity=True)
+    else:
+        # The plan as it stands, labelled as a draft when it changed since the approved version.
+        page = plan_page(case, with_identity=True)
     page.generated_at = utcnow()
 
     def pdf_response():
@@ -62,8 +72,13 @@ def plan_pdf(code: str):
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    detail = {"format": "pdf", "items": page.item_count}
+    if page.version_number is not None:
+        detail["version"] = page.version_number
+    else:
+        detail["draft"] = "1" if page.draft else "0"
     return audited_page("plan.export", case, page.sets, pdf_response, permission=Permission.CASE_EXPORT,
-                        detail={"format": "pdf", "items": page.item_count})
+                        detail=detail)
 
 
 # ------------------------------------------------------------------ items
