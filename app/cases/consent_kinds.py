@@ -47,3 +47,26 @@ def validate(known_fieldsets: set[str]) -> None:
     unknown = set(load()) - set(known_fieldsets) - set(PLAN_SCOPES)
     if unknown:
         raise ConsentKindsError(f"{CONSENT_KINDS_FILE.name} names unknown field sets: {', '.join(sorted(unknown))}")
+
+
+def scopes_of(kind: ConsentKind) -> list[str]:
+    """The field sets (and plan parts) a consent of this kind covers."""
+    return [scope for scope, covering in load().items() if covering == kind]
+
+
+def receivable_kinds(agency_kind: str, gate=None) -> list[ConsentKind]:
+    """The consent kinds that open anything for a partner of this agency kind: those with a field set (or plan
+    part) that some policy line grants partners of that kind under ``consent_covers``, and that no line denies
+    them outright. A consent of any other kind opens nothing for that agency."""
+    from app.security.authz import gate as current_gate
+
+    rules = (gate or current_gate()).rules()
+
+    def granted(scope: str) -> bool:
+        perm = "fieldset.read:" + ("plan.items" if scope in PLAN_SCOPES else scope)
+        matching = [r for r in rules if r[0] == "partner" and r[1] in ("*", agency_kind) and r[2] == perm]
+        if any(cond == "always" and eft == "deny" for _r, _k, _p, cond, eft in matching):
+            return False
+        return any(cond == "consent_covers" and eft == "allow" for _r, _k, _p, cond, eft in matching)
+
+    return [kind for kind in ConsentKind if any(granted(scope) for scope in scopes_of(kind))]

@@ -31,6 +31,8 @@ from app.cases.models import (
     ThreatLevel,
     today_local,
 )
+from app.cases.consent_kinds import receivable_kinds
+from app.cases.labels import CONSENT_KIND_LABELS
 from app.cases.service import CaseError, active_agency, clean_text, require_open
 from app.db import db, utcnow
 from app.security import audit
@@ -86,6 +88,12 @@ def record_consent(case: Case, actor, *, agency: Agency | int | None, kinds: Ite
         raise CaseError(_l("Okänt slag av uppgifter eller okänt sätt att lämna samtycke.")) from None
     if not kind_set:
         raise CaseError(_l("Välj minst ett slag av uppgifter som samtycket gäller."))
+    receivable = receivable_kinds(agency.kind.value)
+    if not kind_set & set(receivable):
+        raise CaseError(_l(
+            "%(agency)s kan enligt policyn inte ta emot något av det valda, så samtycket skulle inte öppna något. "
+            "Den myndigheten kan ta emot: %(kinds)s.", agency=agency.name,
+            kinds=", ".join(str(CONSENT_KIND_LABELS[k]) for k in receivable) or _l("ingenting")))
     documentation = clean_text(documentation, MAX_SHORT_TEXT)
     _not_in_future(given_on, _l("Samtycket kan inte vara lämnat i framtiden."))
     if valid_until < given_on:
@@ -272,3 +280,21 @@ def team_agencies(case: Case) -> list[Agency]:
     """The active agencies on the case's current team, by name."""
     agencies = {m.agency_id: m.agency for m in case.team if m.removed_at is None and m.agency.active}
     return sorted(agencies.values(), key=lambda a: a.name)
+
+
+def consent_reach(case: Case, today: date | None = None) -> list[tuple[Agency, list[ConsentKind], list[ConsentKind]]]:
+    """Per team agency: what its current consents actually open for it (the kinds the policy lets its agency
+    kind receive), and the consented kinds that open nothing for it. For "Polisen ser: identitet, hotbild"."""
+    agencies = agencies_by_id(case.team_agency_ids)
+    out = []
+    for agency_id, agency in sorted(agencies.items(), key=lambda pair: pair[1].name):
+        consented = set()
+        for consent in case.current_consents(agency_id, today):
+            consented |= consent.kind_set
+        if not consented:
+            continue
+        receivable = receivable_kinds(agency.kind.value)
+        opens = [kind for kind in ConsentKind if kind in consented and kind in receivable]
+        idle = [kind for kind in ConsentKind if kind in consented and kind not in receivable]
+        out.append((agency, opens, idle))
+    return out

@@ -112,17 +112,23 @@ def enforce_session_lifetime():
     return None
 
 
+def reauthenticate_if_stale():
+    """None if the user entered their password within LOTS_FRESHNESS_MINUTES, else the redirect to /verify
+    (which comes back here afterwards)."""
+    within = current_app.config["SECURITY_FRESHNESS"]
+    grace = current_app.config["SECURITY_FRESHNESS_GRACE_PERIOD"]
+    if check_and_update_authn_fresh(within, grace):
+        return None
+    flash(str(_l("Bekräfta ditt lösenord för att fortsätta.")), "info")
+    return redirect(url_for("security.verify", next=request.full_path))
+
+
 def fresh_login_required(view):
     """Require a recent password re-entry (re-authentication) for sensitive actions."""
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        within = current_app.config["SECURITY_FRESHNESS"]
-        grace = current_app.config["SECURITY_FRESHNESS_GRACE_PERIOD"]
-        if not check_and_update_authn_fresh(within, grace):
-            flash(str(_l("Bekräfta ditt lösenord för att fortsätta.")), "info")
-            return redirect(url_for("security.verify", next=request.full_path))
-        return view(*args, **kwargs)
+        return reauthenticate_if_stale() or view(*args, **kwargs)
 
     return wrapped
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from app.admin.forms import DestructiveConfirmForm
 from app.admin.models import Agency
-from app.cases import queries, reopening, service
+from app.cases import queries, records, reopening, service
 from app.cases.access import (
     ReadLog,
     audited_page,
@@ -48,7 +48,7 @@ from app.cases.models import Case, CasePhase, CaseTeamMember, today_local
 from app.cases.views import bp, form_status, page_arg, per_page
 from app.db import db
 from app.cases.lookups import limit_person_lookups
-from app.security.authn import fresh_login_required
+from app.security.authn import fresh_login_required, reauthenticate_if_stale
 from app.security.authz import authorize, can, gate, requires
 from app.security.models import User
 from app.security.permissions import Permission
@@ -101,17 +101,32 @@ class CaseBanners:
 
     emergency: Any = None
     emergency_minutes_left: int = 0
+    #: The protected-identity level, for those who may read it (else None).
+    protection: Any = None
 
 
 @bp.app_template_global()
 def case_banners(case: Case) -> CaseBanners:
     from app.db import as_utc, utcnow
 
-    access = case.active_emergency(current_user.id) if current_user.is_authenticated else None
-    if access is None:
+    if not current_user.is_authenticated:
         return CaseBanners()
+    protection = case.participant.protected_identity if is_protected(case) else None
+    access = case.active_emergency(current_user.id)
+    if access is None:
+        return CaseBanners(protection=protection)
     left = max(1, -(-int((as_utc(access.expires_at) - utcnow()).total_seconds()) // 60))
-    return CaseBanners(emergency=access, emergency_minutes_left=left)
+    return CaseBanners(emergency=access, emergency_minutes_left=left, protection=protection)
+
+
+@bp.app_template_global()
+def protection_label(level) -> str:
+    return str(PROTECTED_IDENTITY_LABELS[level])
+
+
+@bp.app_template_filter("consent_kind_label")
+def consent_kind_label(kind) -> str:
+    return str(CONSENT_KIND_LABELS[kind])
 
 
 @bp.app_template_filter("personal_number")
@@ -265,13 +280,14 @@ def detail(code: str):
     """The case page: what this user may see of the person, team, consents, threat, plan, notes."""
     case = queries.load_case_page(load_case(code, Permission.CASE_VIEW))
     log = ReadLog()
-    person = redact(case.participant)
+    person, hidden_identity = _person_as_shown(case)
     log.add(person)
     case_fields = redact(case)
     log.add(case_fields)
-    consents = None
+    consents = reach = None
     if readable(case, "case.consent"):
         consents = case.current_consents()
+        reach = records.consent_reach(case)
         log.sets.add("case.consent")
     threat = None
     if case.assessments:
@@ -290,9 +306,51 @@ def detail(code: str):
         emergencies = [redact(a) for a in case.emergency_accesses if a.is_active()]
         log.add(emergencies)
     return _page("case.view", case, log.sets, "cases/detail.html", permission=Permission.CASE_VIEW, person=person,
-                 case_fields=case_fields, consents=consents, threat=threat, items=items, notes=notes,
+                 hidden_identity=hidden_identity,
+                 case_fields=case_fields, consents=consents, reach=reach, threat=threat, items=items, notes=notes,
                  emergencies=emergencies, today=today_local(), details=can(Permission.CASE_DETAILS, case),
                  team=[m for m in case.team if m.removed_at is None])
+
+
+#: What stays behind "Visa" for a person with protected identity (skyddad folkbokföring, fingerade
+#: personuppgifter, sekretessmarkering): anyone looking at the screen or a projector would see it otherwise.
+HIDDEN_WHEN_PROTECTED = {"person.identity", "person.contact", "person.protected_address"}
+
+
+def is_protected(case: Case) -> bool:
+    """Whether the current user may know, and does, that the person has a protected identity."""
+    from app.cases.models import ProtectedIdentity
+
+    if not readable(case.participant, "person.protection_level"):
+        return False
+    return case.participant.protected_identity not in (None, ProtectedIdentity.NONE)
+
+
+def _person_as_shown(case: Case):
+    """(the person as this page shows it, whether identity details are hidden behind "Visa")."""
+    from app.cases.access import Redacted
+
+    person = redact(case.participant)
+    if not (person.sets & HIDDEN_WHEN_PROTECTED) or not is_protected(case):
+        return person, False
+    hidden = {attr for name in HIDDEN_WHEN_PROTECTED for model, attr in gate().fieldsets.get(name, ())}
+    values = {k: v for k, v in person.values.items() if k not in hidden}
+    return Redacted(person.obj, values, person.sets - HIDDEN_WHEN_PROTECTED), True
+
+
+@bp.get("/<code>/person")
+@requires(Permission.CASE_VIEW)
+@fresh_login_required
+def person_reveal(code: str):
+    """A protected person's name, number, contact details and address, after a fresh password; its own audit
+    event (person.revealed) names the field sets shown."""
+    case = load_case(code, Permission.CASE_VIEW)
+    person = redact(case.participant)
+    if not person.sets & HIDDEN_WHEN_PROTECTED:
+        abort(403)
+    return audited_page("person.revealed", case, person.sets, lambda: render_template(
+        "cases/person_reveal.html", case=case, person=person, hidden_identity=False, labels=LABELS),
+        permission=Permission.CASE_VIEW)
 
 
 # ------------------------------------------------------------------ phase
@@ -379,6 +437,11 @@ def team_remove(code: str, member_id: int):
 def participant(code: str):
     """Edit the participant's details; only changed fields are checked against the write grants and written."""
     case = load_case(code, Permission.CASE_MANAGE)
+    if is_protected(case):
+        # The form shows every detail of a protected person: the same fresh password as "Visa".
+        stale = reauthenticate_if_stale()
+        if stale is not None:
+            return stale
     shown = redact(case.participant)
     form = ParticipantForm(data=ParticipantForm.initial(shown.values)) if request.method == "GET" else ParticipantForm()
     if form.validate_on_submit():

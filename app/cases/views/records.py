@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from app.admin.forms import DestructiveConfirmForm
 from app.cases import records
+from app.cases.consent_kinds import receivable_kinds
 from app.cases.queries import agency_choices
 from app.cases.access import ReadLog, audited_page, load_case, load_in_case, readable, redact, visible_plan_items
 from app.cases.forms.records import AssessmentForm, ConsentForm, MeetingForm, NoteForm
@@ -103,9 +104,10 @@ def consents(code: str):
     rows = [(redact(consent), records.consent_status(consent)) for consent in reversed(case.consents)]
     log = ReadLog()
     log.add(shown for shown, _status in rows)
+    receivable = [(agency, receivable_kinds(agency.kind.value)) for agency in records.team_agencies(case)]
     return _page("consent.view", case, log, "cases/records/consents.html", form, Permission.CASE_MANAGE,
                  rows=rows, status_labels=CONSENT_STATUS_LABELS, kind_labels=CONSENT_KIND_LABELS,
-                 method_labels=CONSENT_METHOD_LABELS)
+                 method_labels=CONSENT_METHOD_LABELS, reach=records.consent_reach(case), receivable=receivable)
 
 
 @bp.route("/<code>/consents/<consent_id>/withdraw", methods=["GET", "POST"])
