@@ -146,6 +146,30 @@ def _refuse_nul_bytes():
     return None
 
 
+def error_summary(form) -> list[tuple[str, str, str]]:
+    """Every field error of a form, nested rows included, as (field id, label, message), for the summary at the
+    top of the form that links to each field (templates/macros/forms.html: form_errors)."""
+    found: list[tuple[str, str, str]] = []
+
+    def walk(fields, prefix=""):
+        for field in fields:
+            if field.type in ("CSRFTokenField", "HiddenField"):
+                continue
+            if field.type == "FieldList":
+                for number, entry in enumerate(field.entries, start=1):
+                    walk([entry], f"{prefix}{field.label.text} {number}: ")
+                continue
+            if field.type == "FormField":
+                walk(field.form, prefix)
+                continue
+            for message in field.errors if isinstance(field.errors, list) else []:
+                found.append((field.id, f"{prefix}{field.label.text}", str(message)))
+
+    if form is not None:
+        walk(form)
+    return found
+
+
 def init_app(app) -> None:
     app.before_request(_refuse_nul_bytes)
     app.after_request(_commit_at_boundary)
@@ -159,6 +183,7 @@ def init_app(app) -> None:
     app.jinja_env.globals["languages"] = app.config["LOTS_LANGUAGES"]
     app.jinja_env.globals["g"] = g
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["error_summary"] = error_summary
 
 
 def page_arg() -> int:

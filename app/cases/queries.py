@@ -15,7 +15,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.admin.models import Agency
+from app.admin.models import Agency, AgencyKind
 from app.cases.models import (
     OPEN_ITEM_STATUSES,
     Case,
@@ -129,9 +129,16 @@ def coordinator_choices() -> list[tuple[int, str]]:
     return [(row.id, row.full_name) for row in db.session.execute(stmt)]
 
 
+#: The agency kinds that take part in cases (team, plan items, assessments, meetings): every kind but "other",
+#: the municipality's own support functions (IT, administration), whose staff never work on a case.
+CASE_AGENCY_KINDS = tuple(kind for kind in AgencyKind if kind is not AgencyKind.OTHER)
+
+
 def agency_choices(include: int | None = None) -> list[tuple[int, str]]:
-    """Active agencies by name (plus ``include``, e.g. an item's current agency even if inactive now)."""
-    stmt = select(Agency.id, Agency.name).where(Agency.active.is_(True) | (Agency.id == (include or -1)))
+    """Active agencies of the kinds that take part in cases, by name (plus ``include``, e.g. an item's current
+    agency even if inactive now)."""
+    stmt = select(Agency.id, Agency.name).where(
+        (Agency.active.is_(True) & Agency.kind.in_(CASE_AGENCY_KINDS)) | (Agency.id == (include or -1)))
     return [(agency_id, name) for agency_id, name in db.session.execute(stmt.order_by(Agency.name, Agency.id))]
 
 

@@ -59,6 +59,10 @@ def active_agency(agency: Agency | int | None) -> Agency:
         agency = db.session.get(Agency, agency)
     if agency is None or not agency.active:
         raise CaseError(_l("Okänd eller inaktiv myndighet."))
+    from app.cases.queries import CASE_AGENCY_KINDS
+
+    if agency.kind not in CASE_AGENCY_KINDS:
+        raise CaseError(_l("%(agency)s tar inte del i ärenden och kan inte väljas.", agency=agency.name))
     return agency
 
 

@@ -154,7 +154,9 @@ PARTICIPANT_ATTRIBUTES = ("first_name", "last_name", "personal_number", "date_of
 class ReferralForm(ParticipantFieldsForm):
     """A new referral (aktualisering): the person and where the referral came from."""
 
-    referral_source = SelectField(_l("Aktualiserad av"), choices=choices(REFERRAL_SOURCE_LABELS))
+    referral_source = SelectField(_l("Aktualiserad av"), choices=[("", _l("Välj vem som aktualiserade")),
+                                                                  *choices(REFERRAL_SOURCE_LABELS)],
+                                  default="", validators=[DataRequired(_l("Välj vem som aktualiserade ärendet."))])
     referred_on = LocalDateField(
         _l("Datum för aktualisering"), default=today_local,
         validators=[DataRequired(_l("Ange datum för aktualiseringen.")),

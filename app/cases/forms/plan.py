@@ -36,7 +36,8 @@ class PlanItemForm(FlaskForm):
     area = select_field(_l("Område"), choices=choices(PLAN_AREA_LABELS))
     goal = TextAreaField(_l("Mål"),
                          validators=[DataRequired(_l("Ange ett mål.")), Length(max=MAX_GOAL, message=TOO_LONG)])
-    responsible_agency_id = select_field(_l("Ansvarig myndighet"), coerce=optional_id)
+    responsible_agency_id = select_field(_l("Ansvarig myndighet"), coerce=optional_id,
+                                         validators=[DataRequired(_l("Välj ansvarig myndighet."))])
     officer_id = select_field(_l("Ansvarig handläggare (valfritt)"), coerce=optional_id)
     start_on = LocalDateField(_l("Startdatum"), validators=[DataRequired(_l("Ange ett startdatum."))])
     due_on = LocalDateField(
@@ -46,7 +47,7 @@ class PlanItemForm(FlaskForm):
     )
 
     def set_choices(self, agencies, officers) -> None:
-        self.responsible_agency_id.choices = agencies
+        self.responsible_agency_id.choices = [("", _l("Välj myndighet")), *agencies]
         self.officer_id.choices = [("", _l("Ingen namngiven handläggare"))] + officers
 
 

@@ -31,7 +31,8 @@ def _date(label, message, **kwargs):
 
 
 class ConsentForm(FlaskForm):
-    agency_id = select_field(_l("Mottagande myndighet"), coerce=optional_id)
+    agency_id = select_field(_l("Mottagande myndighet"), coerce=optional_id,
+                             validators=[DataRequired(_l("Välj mottagande myndighet."))])
     kinds = MultiCheckboxField(_l("Uppgifter som samtycket gäller"), choices=choices(CONSENT_KIND_LABELS),
                                validators=[DataRequired(_l("Välj minst ett slag av uppgifter."))])
     given_on = _date(_l("Lämnat den"), _l("Ange när samtycket lämnades."), default=today_local)
@@ -46,7 +47,8 @@ class ConsentForm(FlaskForm):
 
 class AssessmentForm(FlaskForm):
     assessed_on = _date(_l("Bedömningsdatum"), _l("Ange bedömningsdatum."), default=today_local)
-    agency_id = select_field(_l("Bedömande myndighet"), coerce=optional_id)
+    agency_id = select_field(_l("Bedömande myndighet"), coerce=optional_id,
+                             validators=[DataRequired(_l("Välj bedömande myndighet."))])
     level = select_field(_l("Hotnivå"), choices=choices(THREAT_LEVEL_LABELS))
     narrative = TextAreaField(_l("Hotbild och riskbedömning"),
                               validators=[DataRequired(_l("Beskriv hotbilden.")),

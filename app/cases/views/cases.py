@@ -309,7 +309,7 @@ def detail(code: str):
                  hidden_identity=hidden_identity,
                  case_fields=case_fields, consents=consents, reach=reach, threat=threat, items=items, notes=notes,
                  emergencies=emergencies, today=today_local(), details=can(Permission.CASE_DETAILS, case),
-                 team=[m for m in case.team if m.removed_at is None])
+                 team=team_by_agency(case))
 
 
 #: What stays behind "Visa" for a person with protected identity (skyddad folkbokföring, fingerade
@@ -351,6 +351,18 @@ def person_reveal(code: str):
     return audited_page("person.revealed", case, person.sets, lambda: render_template(
         "cases/person_reveal.html", case=case, person=person, hidden_identity=False, labels=LABELS),
         permission=Permission.CASE_VIEW)
+
+
+def team_by_agency(case: Case) -> list[tuple[Any, list[str]]]:
+    """The current team, each agency once with its named officers (an agency may have several rows)."""
+    grouped: dict[int, tuple[Any, list[str]]] = {}
+    for member in case.team:
+        if member.removed_at is not None:
+            continue
+        agency, officers = grouped.setdefault(member.agency_id, (member.agency, []))
+        if member.officer is not None and member.officer.full_name not in officers:
+            officers.append(member.officer.full_name)
+    return sorted(grouped.values(), key=lambda pair: pair[0].name)
 
 
 # ------------------------------------------------------------------ phase

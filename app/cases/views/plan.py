@@ -12,10 +12,11 @@ from app.cases.plan_pages import item_page, plan_page, version_page
 from app.cases.queries import agency_choices, officer_choices
 from app.cases.access import audited_page, load_case, load_in_case, require_readable
 from app.cases.forms.plan import ApproveForm, FollowUpForm, PlanItemEditForm, PlanItemForm, PlanStatusForm
+from app.admin.models import Agency
 from app.cases.models import Case, PlanItem
 from app.cases.service import CaseError
 from app.cases.views import bp, form_status
-from app.db import utcnow
+from app.db import db, utcnow
 from app.security.authn import fresh_login_required
 from app.security.authz import FIELDSET_READ, FIELDSET_WRITE, authorize, can, gate, requires
 from app.security.permissions import Permission
@@ -84,6 +85,19 @@ def plan_pdf(code: str):
 # ------------------------------------------------------------------ items
 
 
+def _joins_team(case: Case, agency_id) -> Agency | None:
+    """The agency that an item assigned to it would add to the team (None if it is on it already)."""
+    if not agency_id or agency_id in case.team_agency_ids:
+        return None
+    return db.session.get(Agency, agency_id)
+
+
+def _say_joined(agency: Agency | None) -> None:
+    if agency is not None:
+        flash(_("%(agency)s var inte med i teamet och är nu tillagd, eftersom myndigheten ansvarar för planpunkten. "
+                "Myndigheten ser ärendekoden och sina egna planpunkter.", agency=agency.name), "info")
+
+
 def _item_form(form_cls, case: Case, item: PlanItem | None = None, from_request: bool = True):
     """The coordinator's item form: what was posted, or (``from_request`` False) the item as saved."""
     if from_request:
@@ -117,6 +131,7 @@ def plan_item_new(code: str):
     form = _item_form(PlanItemForm, case)
     status = 200
     if form.validate_on_submit():
+        joins = _joins_team(case, form.responsible_agency_id.data)
         try:
             item = service.create_item(
                 case, current_user, part=form.part.data, area=form.area.data, goal=form.goal.data,
@@ -127,6 +142,7 @@ def plan_item_new(code: str):
             status = _fail(form, exc)
         else:
             flash(_("Planpunkten är tillagd."), "success")
+            _say_joined(joins)
             return _to_plan(case, str(item.id))
     status = max(status, form_status(form))
     return audited_page("plan.view", case, (),
@@ -172,12 +188,14 @@ def plan_item(code: str, item_id: str):
         changes = {name: form[name].data for name in fields}
         if "goal" in changes:
             gate().check_write(current_user, item, ["goal"])
+        joins = _joins_team(case, changes.get("responsible_agency_id"))
         try:
             service.update_item(item, current_user, expected_version=form.version.data, **changes)
         except CaseError as exc:
             status = _fail(form, exc)
         else:
             flash(_("Planpunkten är sparad."), "success")
+            _say_joined(joins)
             return _to_plan(case, item_id)
     followup = FollowUpForm(formdata=None, data={"version": item.version}, prefix=FOLLOWUP)
     return _item_page(case, item, form, followup, max(status, form_status(form)))

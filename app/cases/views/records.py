@@ -82,7 +82,8 @@ def _saved(message, endpoint: str, case):
 
 
 def _team_choices(case) -> list[tuple[int, str]]:
-    return [(agency.id, agency.name) for agency in records.team_agencies(case)]
+    """The team's agencies after an empty first choice: nothing is chosen for the user."""
+    return [("", _("Välj myndighet")), *((agency.id, agency.name) for agency in records.team_agencies(case))]
 
 
 # ------------------------------------------------------------------ consents
@@ -144,7 +145,7 @@ def assessments(code: str):
     _require_readable(case, "case.threat")
     form = _manage_form(case, "case.threat", AssessmentForm)
     if form is not None:
-        form.agency_id.choices = agency_choices()
+        form.agency_id.choices = [("", _("Välj myndighet")), *agency_choices()]
     if _submit(form, lambda: records.record_assessment(
             case, current_user, assessed_on=form.assessed_on.data, agency=form.agency_id.data, level=form.level.data,
             narrative=form.narrative.data, next_review_on=form.next_review_on.data)):
