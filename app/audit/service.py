@@ -13,24 +13,21 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 
-from app.cases.labels import CASE_ACTION_LABELS
-from app.overview.importing import AUDIT_LABELS as IMPORT_ACTION_LABELS
-from app.overview.publishing import ACTION_LABELS as OVERVIEW_ACTION_LABELS
-from app.overview.reporting.labels import REPORT_ACTION_LABELS
-from app.processes.labels import PROCESS_ACTION_LABELS
 from sqlalchemy import Select, func, select
 
 from app.admin.models import Agency
 from app.audit.models import AuditEvent
 from app.extensions import db
+from app.labels import action_label, register_action_labels
 from app.security.models import User
 from app.web import STOCKHOLM, local_datetime
 
 #: The most events one PDF report lists; the summary above it always covers all of them.
 REPORT_LIMIT = 5000
 
-#: Labels for the actions the application writes; unknown actions are shown by code.
-ACTION_LABELS = {
+#: Labels of the actions written outside the domains (login, accounts, the log itself). Each domain registers
+#: its own in app/labels.py; the audit pages read them from there and import no domain.
+ACTION_LABELS = register_action_labels({
     "login.succeeded": _l("Inloggning"),
     "login.failed": _l("Misslyckad inloggning"),
     "logout": _l("Utloggning"),
@@ -45,12 +42,9 @@ ACTION_LABELS = {
     "audit.search": _l("Sökning i granskningsloggen"),
     "audit.report": _l("Åtkomstrapport visad"),
     "audit.export": _l("Åtkomstrapport exporterad"),
-}
-ACTION_LABELS.update(CASE_ACTION_LABELS)
-ACTION_LABELS.update(REPORT_ACTION_LABELS)
-ACTION_LABELS.update(OVERVIEW_ACTION_LABELS)
-ACTION_LABELS.update(IMPORT_ACTION_LABELS)
-ACTION_LABELS.update(PROCESS_ACTION_LABELS)
+    "audit.subject_search": _l("Sökning på personnummer i registerutdrag"),
+    "audit.subject_export": _l("Registerutdrag om åtkomst exporterat"),
+})
 
 
 @dataclass(frozen=True)
@@ -120,17 +114,31 @@ def _agency_names(ids) -> dict[int, str]:
     return dict(db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(ids))).all())
 
 
+def _user_names(ids) -> dict[int, str]:
+    """Staff names by account id: who acted is not the participant's personal data."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all())
+
+
 def event_rows(events) -> list[dict]:
-    """Plain rows for templates and PDFs; times already in Stockholm time."""
+    """Plain rows for templates and PDFs; times already in Stockholm time; the user by name and agency, and the
+    deciding rule in plain words (policies/plain-language.csv) beside its policy line."""
+    from app.security.plain_rules import describe
+
     names = _agency_names(e.actor_agency_id for e in events)
+    users = _user_names(e.actor_user_id for e in events)
     return [
         {
             "id": e.id,
             "time": local_datetime(e.occurred_at, "yyyy-MM-dd HH:mm:ss"),
             "user_id": e.actor_user_id,
+            "user": users.get(e.actor_user_id, "" if e.actor_user_id is None else f"#{e.actor_user_id}"),
+            "rule_text": describe(e.rule),
             "agency": names.get(e.actor_agency_id, "" if e.actor_agency_id is None else f"#{e.actor_agency_id}"),
             "action": e.action,
-            "action_label": str(ACTION_LABELS.get(e.action, e.action)),
+            "action_label": action_label(e.action),
             "object": ":".join(p for p in (e.object_type, e.object_id) if p),
             "field_sets": e.field_sets.replace(",", ", "),
             "purpose": e.purpose or "",
@@ -170,9 +178,11 @@ def access_summary(object_id: str, object_type: str | None = None) -> list[dict]
     )
     rows = db.session.execute(stmt).all()
     names = _agency_names(r.actor_agency_id for r in rows)
+    users = _user_names(r.actor_user_id for r in rows)
     return [
         {
             "user_id": r.actor_user_id,
+            "user": users.get(r.actor_user_id, "" if r.actor_user_id is None else f"#{r.actor_user_id}"),
             "agency": names.get(r.actor_agency_id, "" if r.actor_agency_id is None else f"#{r.actor_agency_id}"),
             "events": r.events,
             "first": local_datetime(_aware(r.first)),
@@ -204,3 +214,53 @@ def access_report(object_id: str, object_type: str | None, requested_by: int) ->
         "total": total,
         "truncated": total > len(events),
     }
+
+
+# ------------------------------------------------------------------ a person's subject-access request
+
+
+def subject_events_query(codes: list[str]) -> Select:
+    """Every event about the person's cases (by case code), newest first."""
+    return (select(AuditEvent)
+            .where(AuditEvent.object_type == "case", AuditEvent.object_id.in_(codes or ["-"]))
+            .order_by(AuditEvent.id.desc()))
+
+
+def subject_summary(codes: list[str]) -> list[dict]:
+    """Per user and agency over all the person's cases: events, first and last time."""
+    sub = subject_events_query(codes).order_by(None).subquery()
+    stmt = (select(sub.c.actor_user_id, sub.c.actor_agency_id, func.count().label("events"),
+                   func.min(sub.c.occurred_at).label("first"), func.max(sub.c.occurred_at).label("last"))
+            .group_by(sub.c.actor_user_id, sub.c.actor_agency_id).order_by(func.max(sub.c.id).desc()))
+    rows = db.session.execute(stmt).all()
+    names = _agency_names(r.actor_agency_id for r in rows)
+    users = _user_names(r.actor_user_id for r in rows)
+    return [{"user": users.get(r.actor_user_id, "–" if r.actor_user_id is None else f"#{r.actor_user_id}"),
+             "agency": names.get(r.actor_agency_id, "–"), "events": r.events,
+             "first": local_datetime(_aware(r.first)), "last": local_datetime(_aware(r.last))} for r in rows]
+
+
+def subject_access_report(codes: list[str]) -> dict:
+    """Plain data for the subject-access export (GDPR art. 15): who (name, agency) read or changed what (field
+    sets in plain words) and when, on the person's cases only. No event detail: it can name other objects."""
+    from app.security.plain_rules import words
+
+    english = False
+    try:
+        from flask_babel import get_locale
+
+        english = str(get_locale() or "sv").startswith("en")
+    except RuntimeError:
+        pass
+    vocabulary = words()
+    events = db.session.scalars(subject_events_query(codes).limit(REPORT_LIMIT)).all()
+    total = db.session.scalar(select(func.count()).select_from(subject_events_query(codes).order_by(None)
+                                                                .subquery()))
+    rows = []
+    for row in event_rows(events):
+        sets = [s.strip() for s in row["field_sets"].split(",") if s.strip()]
+        row = {k: row[k] for k in ("time", "user", "agency", "action_label", "outcome", "rule_text")}
+        row["what"] = ", ".join(vocabulary.get("fieldset:" + s, (s, s))[1 if english else 0] for s in sets)
+        rows.append(row)
+    return {"codes": codes, "generated_at": local_datetime(datetime.now(timezone.utc), "yyyy-MM-dd HH:mm"),
+            "summary": subject_summary(codes), "events": rows, "total": total, "truncated": total > len(events)}

@@ -6,12 +6,17 @@ and each event is written before the page or PDF is produced.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flask import Blueprint, current_app, make_response, render_template, request
 from flask_login import current_user
 
 from app.audit import service
 from app.audit.forms import OUTCOME_LABELS, AccessReportForm, EventSearchForm
 from app.audit.pdf import render_pdf
+from app.cases.lookups import limit_person_lookups
+from app.extensions import db
+from app.labels import action_labels
 from app.security.audit import audited_read
 from app.security.authn import fresh_login_required
 from app.security.authz import requires
@@ -35,7 +40,7 @@ def _events_page(form, pagination, rows):
         pagination=pagination,
         rows=rows,
         outcome_labels=OUTCOME_LABELS,
-        action_codes=sorted(service.ACTION_LABELS),
+        action_codes=sorted(action_labels()),
     )
 
 
@@ -116,3 +121,81 @@ def access_export():
         permission=Permission.AUDIT_EXPORT,
         detail={"format": "pdf", "events": report["total"]},
     )
+
+
+# ------------------------------------------------------------------ a person's subject-access request (GDPR art. 15)
+
+#: How long the case codes found for a subject-access request stay in the auditor's session for the export.
+SUBJECT_MINUTES = 15
+
+
+def _subject_form():
+    from app.cases.forms.cases import FindParticipantForm
+
+    return FindParticipantForm()
+
+
+@bp.route("/subject", methods=["GET", "POST"])
+@requires(Permission.AUDIT_READ)
+@limit_person_lookups
+def subject():
+    """Who looked at this person: start from a personal identity number typed in a POST (never a URL), find the
+    person's cases, then the access report across all of them. The search is audited and rate-limited."""
+    return _subject()
+
+
+def _subject():
+    from flask import session
+
+    form = _subject_form()
+    if request.method == "GET":
+        session.pop("lots_subject", None)
+        return render_template("audit/subject.html", form=form, report=None)
+    if not form.validate_on_submit():
+        return render_template("audit/subject.html", form=form, report=None), 400
+    from app.cases.service import cases_by_personal_number
+
+    codes = [case.code for case in cases_by_personal_number(form.personal_number.data)]
+    session["lots_subject"] = {"codes": codes, "at": datetime.now(timezone.utc).timestamp()}
+    summary = service.subject_summary(codes)
+    events = db.session.scalars(service.subject_events_query(codes).limit(200)).all()
+    return audited_read(
+        "audit.subject_search",
+        lambda: render_template("audit/subject.html", form=_subject_form_blank(), codes=codes,
+                                report={"summary": summary}, rows=service.event_rows(events),
+                                outcome_labels=OUTCOME_LABELS),
+        permission=Permission.AUDIT_READ,
+        detail={"matches": len(codes), "codes": ",".join(codes)[:100]} if codes else {"matches": 0},
+    )
+
+
+def _subject_form_blank():
+    from app.cases.forms.cases import FindParticipantForm
+
+    return FindParticipantForm(formdata=None)
+
+
+@bp.get("/subject/export")
+@requires(Permission.AUDIT_EXPORT)
+@fresh_login_required
+def subject_export():
+    """The subject-access export as PDF for the cases found by the auditor's last search (in their session for
+    SUBJECT_MINUTES): which agencies and users read or changed what, and when; nothing about anyone else."""
+    from flask import abort, session
+
+    found = session.get("lots_subject") or {}
+    if not found or datetime.now(timezone.utc).timestamp() - found.get("at", 0) > SUBJECT_MINUTES * 60:
+        abort(404)
+    codes = [str(code) for code in found.get("codes", [])][:50]
+    report = service.subject_access_report(codes)
+
+    def pdf_response():
+        labels = {value: str(label) for value, label in OUTCOME_LABELS.items()}
+        response = make_response(render_pdf("pdf/subject_access.html", report=report, outcome_labels=labels))
+        response.headers["Content-Type"] = "application/pdf"
+        response.headers["Content-Disposition"] = 'attachment; filename="registerutdrag-atkomst.pdf"'
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return audited_read("audit.subject_export", pdf_response, permission=Permission.AUDIT_EXPORT,
+                        detail={"format": "pdf", "events": report["total"], "codes": ",".join(codes)[:100]})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from app.labels import register_action_labels
 from app.cases.models import (
     CaseOutcome,
     CasePhase,
@@ -104,7 +105,7 @@ PLAN_STATUS_LABELS = {
 }
 
 #: Audit actions of the case module (shown by the auditor's pages).
-CASE_ACTION_LABELS = {
+CASE_ACTION_LABELS = register_action_labels({
     "case.list": _l("Ärendelista visad"),
     "case.view": _l("Ärende visat"),
     "case.history.view": _l("Ärendehistorik visad"),
@@ -140,4 +141,4 @@ CASE_ACTION_LABELS = {
     "emergency.reviewed": _l("Nödåtkomst granskad"),
     "emergency.view": _l("Nödåtkomster visade"),
     "work.view": _l("Startsida med ärendeuppgifter visad"),
-}
+})

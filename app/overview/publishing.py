@@ -22,14 +22,15 @@ from app.overview.figures import week_start
 from app.overview.figures.aggregate import week_figures_with_polygons
 from app.overview.models import IncidentReport, PublishedWeek, ReportStatus, WeekNote
 from app.security.audit import record
+from app.labels import register_action_labels
 
 SNAPSHOT_SCHEMA = 1
-#: Labels for the audit log viewer (the lead adds them to app/audit/service.py ACTION_LABELS).
-ACTION_LABELS = {
+#: Labels for the audit log viewer (registered for the audit pages, app/labels.py).
+ACTION_LABELS = register_action_labels({
     "overview.note_changed": "Lägesbildens analys eller fokusområden ändrade",
     "overview.publish": "Lägesbild publicerad",
     "overview.export": "Lägesbild exporterad (PDF)",
-}
+})
 
 
 class PublishError(ValueError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from app.labels import register_action_labels
 from app.processes.models import (InterventionKind, MeetingKind, ProcessStatus, ProcessType, WorkStatus,
                                   YearlyDocumentKind)
 
@@ -52,8 +53,8 @@ YEARLY_KIND_LABELS = {
     YearlyDocumentKind.ACTION_PLAN: _l("Åtgärdsplan"),
 }
 
-#: Audit actions of this domain (merged into app.audit.service.ACTION_LABELS).
-PROCESS_ACTION_LABELS = {
+#: Audit actions of this domain (registered for the audit pages, app/labels.py).
+PROCESS_ACTION_LABELS = register_action_labels({
     "process.create": _l("Process skapad"),
     "process.update": _l("Process ändrad"),
     "process.delete": _l("Process borttagen"),
@@ -74,4 +75,4 @@ PROCESS_ACTION_LABELS = {
     "yearly.update": _l("Årsdokument ändrat"),
     "yearly.export": _l("Årsdokument exporterat"),
     "digest.send": _l("Daglig sammanställning skickad"),
-}
+})

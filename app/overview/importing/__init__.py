@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-#: Labels for the audit log's action names used here (the lead merges them into ACTION_LABELS).
-AUDIT_LABELS = {
+from app.labels import register_action_labels
+
+#: Labels for the audit log's action names used here (registered for the audit pages, app/labels.py).
+AUDIT_LABELS = register_action_labels({
     "import.previewed": _l("Import förhandsgranskad"),
     "import.confirmed": _l("Import bekräftad"),
     "import.cancelled": _l("Import avbruten"),
@@ -24,4 +26,4 @@ AUDIT_LABELS = {
     "api.incidents": _l("API: händelser mottagna"),
     "api.overview": _l("API: lägesbild hämtad"),
     "api.unauthorized": _l("API: ogiltig nyckel"),
-}
+})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.overview.models import ReportSource, ReportStatus, Setting
+from app.labels import register_action_labels
 
 STATUS_LABELS = {
     ReportStatus.NEW: _l("Ny"),
@@ -56,10 +57,10 @@ FIELD_LABELS = {
 }
 
 #: Audit actions written by reporting, review and the area/category pages (for app/audit/service.py).
-REPORT_ACTION_LABELS = {
+REPORT_ACTION_LABELS = register_action_labels({
     "report.created": _l("Händelserapport inlämnad"),
     "report.corrected": _l("Händelserapport rättad"),
     "report.view": _l("Händelserapport läst"),
     "report.reviewed": _l("Händelserapport granskad"),
     "taxonomy.changed": _l("Område eller kategori ändrad"),
-}
+})
