@@ -16,11 +16,27 @@ from app.extensions import babel, db
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
+#: The browser's last language choice, kept after logout (so the login page speaks it too).
+LANGUAGE_COOKIE = "lots_lang"
+
+
 def select_locale() -> str:
-    """Session choice first (the language switch), Swedish by default (also outside a request, e.g. the CLI)."""
-    chosen = session.get("lang") if has_request_context() else None
-    if chosen in current_app.config["LOTS_LANGUAGES"]:
+    """The session's choice (the language switch), else the signed-in user's saved choice, else this browser's
+    last choice (a cookie that survives logout), else Swedish (also outside a request, e.g. the CLI)."""
+    languages = current_app.config["LOTS_LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen = session.get("lang")
+    if chosen in languages:
         return chosen
+    from flask_login import current_user
+
+    saved = getattr(current_user, "language", None) if getattr(current_user, "is_authenticated", False) else None
+    if saved in languages:
+        return saved
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    if cookie in languages:
+        return cookie
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

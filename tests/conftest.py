@@ -248,6 +248,8 @@ class Factory:
             user.tf_totp_secret = totp.to_json(encrypt=True)
             user.tf_primary_method = "authenticator"
             user.totp_key = key
+            # An enrolled user has saved recovery codes (else the start page first asks them to create some).
+            user.mf_recovery_codes = [f"fiktiv-{uuid.uuid4().hex[:4]}-{n}" for n in range(3)]
         self.session.add(user)
         self.session.flush()
         return user

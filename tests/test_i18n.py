@@ -211,10 +211,9 @@ def test_totp_page_uses_the_swedish_security_catalog_by_default(client, factory)
     assert "/tf-validate" in location
     page = client.get(location)
     assert page.status_code == 200
-    assert "Tvåstegsverifiering" in page.text
-    assert "Ange koden från din autentiseringsapp." in page.text
-    assert "Verifieringskod" in page.text
-    assert "Two-Factor Authentication" not in page.text
+    assert "Ange koden från din autentiseringsapp" in page.text
+    assert "Kod (sex siffror)" in page.text
+    assert "Two-Factor Authentication" not in page.text and "Enter the code" not in page.text
     assert "Please enter your authentication code" not in page.text
 
     wrong = "000000" if totp_now(user) != "000000" else "111111"
@@ -228,8 +227,8 @@ def test_totp_page_is_english_after_switching_language(client, factory):
     user = factory.user(mfa=True)
     _switch_language(client, "en")
     page = client.get(_password_step(client, user))
-    assert "Two-Factor Authentication" in page.text
-    assert "Tvåstegsverifiering" not in page.text
+    assert "Enter the code from your authenticator app" in page.text
+    assert "Ange koden" not in page.text
 
 
 def test_authenticator_setup_and_qr_code_page_are_swedish(client, factory):
@@ -238,15 +237,15 @@ def test_authenticator_setup_and_qr_code_page_are_swedish(client, factory):
     assert "/tf-setup" in location
     page = client.get(location)
     assert page.status_code == 200
-    assert "Tvåstegsverifiering ger ditt konto ett extra skydd" in page.text
-    assert "Använd en autentiseringsapp" in page.text
-    assert "Two-Factor authentication adds" not in page.text
+    assert "Ställ in tvåstegsverifiering" in page.text
+    assert "Metod: autentiseringsapp" in page.text
+    assert "Set up two-factor" not in page.text
 
     resp = client.post(location, data={"setup": "authenticator", "csrf_token": csrf_from(page.text)})
     assert resp.status_code == 200
     assert "skanna QR-koden" in resp.text
-    assert "Ange koden från appen för att slutföra inställningen" in resp.text
-    assert "scan the following QRcode" not in resp.text
+    assert "Skriv koden som appen visar." in resp.text
+    assert "scan the QR code" not in resp.text
 
 
 def test_change_password_and_reauthentication_pages_are_swedish(client, factory):
@@ -271,7 +270,7 @@ def test_change_password_and_reauthentication_pages_are_swedish(client, factory)
 
     page = client.get("/verify")
     assert page.status_code == 200
-    assert "Bekräfta din identitet" in page.text and "Reauthenticate" not in page.text
+    assert "Bekräfta ditt lösenord" in page.text and "Confirm your password" not in page.text
 
 
 def test_recovery_code_pages_are_swedish(client, factory):
@@ -279,5 +278,5 @@ def test_recovery_code_pages_are_swedish(client, factory):
     sign_in(client, user)
     page = client.get("/mf-recovery-codes")
     assert page.status_code == 200
-    assert "Reservkoder" in page.text and "Skapa nya reservkoder" in page.text
+    assert "Reservkoder" in page.text and "Skapa mina reservkoder" in page.text
     assert "Recovery Codes" not in page.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -13,6 +13,7 @@ from app.main.forms import LanguageForm
 from app.security.audit import audited_read
 from app.security.authz import gate, public, requires
 from app.security.permissions import Permission
+from app.web import LANGUAGE_COOKIE
 
 bp = Blueprint("main", __name__)
 
@@ -20,7 +21,14 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @requires(Permission.HOME_VIEW)
 def index():
-    """The signed-in user's start page; "my work" (codes and dates only) where the policy gives case work."""
+    """The signed-in user's start page; "my work" (codes and dates only) where the policy gives case work.
+
+    A user with two-factor login but no recovery codes (just enrolled) is sent once per session to create and
+    save them first, so that a lost phone does not lock them out."""
+    if getattr(current_user, "tf_primary_method", None) and not current_user.mf_recovery_codes \
+            and not session.get("lots_codes_prompted"):
+        session["lots_codes_prompted"] = True
+        return redirect(url_for("security.mf_recovery_codes"))
     work = my_work(current_user)
     process_work = _process_work(current_user)
     if work is None:
@@ -75,9 +83,19 @@ def healthz():
 def set_language():
     """Switch the UI language between Swedish and English."""
     form = LanguageForm()
+    chosen = None
     if form.validate_on_submit():
-        session["lang"] = form.lang.data
+        chosen = form.lang.data
+        session["lang"] = chosen
+        if current_user.is_authenticated:
+            current_user.language = chosen  # the user's own choice, kept for their next login
+            db.session.add(current_user._get_current_object())
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("main.index")
-    return redirect(target)
+    response = redirect(target)
+    if chosen:
+        # Also on this browser after logout (the login page): a cookie with the language only.
+        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=365 * 24 * 3600, httponly=True, samesite="Strict",
+                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response

@@ -81,6 +81,8 @@ def _on_authenticated(sender, user, authn_via=None, **extra):
     session["lots_login_at"] = now
     session["lots_seen_at"] = now
     session.permanent = True
+    if getattr(user, "language", None) in current_app.config["LOTS_LANGUAGES"]:
+        session["lang"] = user.language
     _audit_auth("login.succeeded", user, {"via": ",".join(authn_via or [])})
 
 
@@ -112,15 +114,56 @@ def enforce_session_lifetime():
     return None
 
 
+#: What the password confirms, by the path it leads to (the first match); shown on the /verify page.
+REAUTH_PURPOSES = (
+    ("/plan.pdf", _l("exportera genomförandeplanen som PDF")),
+    ("/emergency", _l("öppna nödåtkomst till ett ärende")),
+    ("/cases/reopen/", _l("återöppna ett avslutat ärende")),
+    ("/person", _l("visa en persons skyddade personuppgifter")),
+    ("/participant", _l("ändra personuppgifterna för en person med skyddade personuppgifter")),
+    ("/audit/subject/export", _l("exportera ett registerutdrag om åtkomst")),
+    ("/audit/access/export", _l("exportera en åtkomstrapport")),
+    ("/mf-recovery-codes", _l("se eller skapa reservkoder")),
+)
+
+
+def reauth_purpose(target: str) -> str:
+    """What re-authenticating leads to, in words (the /verify page says it); for a download that leads back to
+    the page the user was on, the download."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(target or "")
+    path = (parse_qs(parts.query).get("download") or [parts.path])[0].split("?")[0]
+    for marker, purpose in REAUTH_PURPOSES:
+        if marker in path:
+            return str(purpose)
+    return str(_l("fortsätta"))
+
+
+def _is_download(path: str) -> bool:
+    path = path.split("?")[0]
+    return path.endswith((".pdf", ".csv")) or path.endswith("/export")
+
+
 def reauthenticate_if_stale():
     """None if the user entered their password within LOTS_FRESHNESS_MINUTES, else the redirect to /verify
-    (which comes back here afterwards)."""
+    (which comes back here afterwards). For a download, /verify leads back to the page the user was on, with a
+    link to the file: a download opens no page, and the password page must not stay on the screen."""
     within = current_app.config["SECURITY_FRESHNESS"]
     grace = current_app.config["SECURITY_FRESHNESS_GRACE_PERIOD"]
     if check_and_update_authn_fresh(within, grace):
         return None
     flash(str(_l("Bekräfta ditt lösenord för att fortsätta.")), "info")
-    return redirect(url_for("security.verify", next=request.full_path))
+    target = request.full_path.rstrip("?")
+    if _is_download(target):
+        from urllib.parse import quote, urlsplit
+
+        origin = urlsplit(request.referrer or "")
+        back = origin.path if origin.netloc == request.host and origin.path.startswith("/") else "/"
+        query = "&".join(part for part in (origin.query if back != "/" else "",
+                                           "download=" + quote(target, safe="")) if part)
+        target = f"{back}?{query}"
+    return redirect(url_for("security.verify", next=target))
 
 
 def fresh_login_required(view):
@@ -138,7 +181,18 @@ def login_rate_key() -> str:
     return "acct:" + (request.form.get("email") or "").strip().lower()
 
 
+def download_link():
+    """The file a re-authentication led back to (?download=/local/path), for the banner in base.html; None if
+    the argument is missing or not a local path of this application."""
+    target = request.args.get("download", "") if request else ""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or len(target) > 500:
+        return None
+    return target
+
+
 def init_app(app) -> None:
+    app.jinja_env.globals["reauth_purpose"] = reauth_purpose
+    app.jinja_env.globals["download_link"] = download_link
     user_authenticated.connect(_on_authenticated, app)
     user_logged_out.connect(_on_logged_out, app)
     app.before_request(enforce_session_lifetime)

@@ -65,6 +65,8 @@ class User(TimestampMixin, db.Model, UserMixin):
     fs_webauthn_user_handle: Mapped[str | None] = mapped_column(String(64), unique=True)
     mf_recovery_codes: Mapped[list[str] | None] = mapped_column(MutableList.as_mutable(AsaList()))
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The user's own choice of UI language ("sv", "en"); None: the default. Kept across logins.
+    language: Mapped[str | None] = mapped_column(String(8))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
 

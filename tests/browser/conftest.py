@@ -109,6 +109,7 @@ def _prepare_data(app) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
             key = pyotp.random_base32()
             user.tf_totp_secret = totp_factory._totp(key=key, format="base32").to_json(encrypt=True)
             user.tf_primary_method = "authenticator"
+            user.mf_recovery_codes = ["fiktiv-reservkod-1", "fiktiv-reservkod-2"]  # saved at enrolment
             accounts[email] = (DEMO_PASSWORD, key)
         db.session.commit()
     with app.test_request_context():

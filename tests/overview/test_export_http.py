@@ -37,6 +37,7 @@ def _seed(app) -> tuple[str, str]:
                        roles=list(db.session.scalars(select(Role).where(Role.name == "analyst"))))
         analyst.tf_totp_secret = security._totp_factory._totp(key=key, format="base32").to_json(encrypt=True)
         analyst.tf_primary_method = "authenticator"
+        analyst.mf_recovery_codes = ["fiktiv-reservkod-1"]  # enrolled: codes saved
         area = Area(code="exp", name="Exporttorget", polygon="[[17.9,59.4],[17.95,59.4],[17.95,59.43],[17.9,59.43]]")
         category = Category(code="exp", name_sv="Skadegörelse export", name_en="Vandalism export")
         db.session.add_all([analyst, area, category])

@@ -253,7 +253,8 @@ def test_two_factor_rescue_offers_recovery_codes_only_and_never_fails(client, fa
     page = client.get("/login")
     client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_from(page.text)})
     page = client.get("/tf-validate")
-    assert "recovery_code" in page.text
+    # "Lost your authenticator?" leads straight to logging in with a recovery code.
+    assert 'href="/mf-recovery"' in page.text and "Har du tappat bort din autentiseringsapp?" in page.text
     assert 'value="help"' not in page.text
     token = csrf_from(page.text)
     forged = client.post("/tf-rescue", data={"help_setup": "help", "csrf_token": token})
@@ -280,3 +281,117 @@ def test_a_lockout_at_re_authentication_ends_the_sessions_already_open(app, db, 
     assert user.locked_until is not None, "the account is locked"
     assert not _logged_in(other), "the other open session ended"
     assert not _logged_in(guesser)
+
+
+def test_a_recovery_code_logs_in_once(client, factory, db):
+    from flask_security import hash_password  # noqa: F401 - the factory's password is PASSWORD
+
+    user = factory.user()
+    page = client.get("/login")
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_from(page.text)})
+    with client.application.app_context():
+        from app.extensions import security
+
+        codes = security.mf_recovery_codes_util.create_recovery_codes(user)
+    db.flush()
+    page = client.get("/mf-recovery")
+    assert page.status_code == 200 and "reservkod" in page.text.lower()
+    resp = client.post("/mf-recovery", data={"code": codes[0], "csrf_token": csrf_from(page.text)})
+    assert resp.status_code == 302
+    assert _logged_in(client)
+
+
+def test_the_security_pages_say_what_is_confirmed_and_show_an_oathtool_key(app, client, factory, db):
+    from tests.conftest import sign_in
+
+    user = factory.user()
+    sign_in(client, user)
+    with client.session_transaction() as sess:
+        sess["fs_paa"] -= 3600
+    page = client.get("/verify", query_string={"next": "/cases/AV-2026-001/plan.pdf"})
+    assert "exportera genomförandeplanen som PDF" in page.text
+    assert 'autocomplete="current-password"' in page.text
+    fresh = factory.user(mfa=False)
+    other = app.test_client()
+    login_page = other.get("/login")
+    other.post("/login", data={"email": fresh.email, "password": PASSWORD, "csrf_token": csrf_from(login_page.text)})
+    setup = other.get("/tf-setup")
+    assert 'type="hidden" name="setup" value="authenticator"' in setup.text  # the only method, chosen
+    chosen = other.post("/tf-setup", data={"setup": "authenticator", "csrf_token": csrf_from(setup.text)})
+    import re
+
+    key = re.search(r'<code id="totp-key">([A-Z2-7]+)</code>', chosen.text).group(1)
+    assert f"oathtool --totp -b {key}" in chosen.text and len(key) >= 16
+
+
+def test_a_download_after_re_authentication_lands_back_on_the_page_with_a_link_to_the_file(client, factory, db):
+    from tests.conftest import sign_in
+
+    coordinator = factory.user(roles=("coordinator",), kind="social_services")
+    case = factory.case(coordinator)
+    sign_in(client, coordinator)
+    with client.session_transaction() as sess:
+        sess["fs_paa"] -= 3600
+    plan_url = f"/cases/{case.code}/plan"
+    to_verify = client.get(plan_url + ".pdf", headers={"Referer": "http://localhost" + plan_url})
+    assert to_verify.status_code == 302 and "/verify" in to_verify.headers["Location"]
+    verify = client.get(to_verify.headers["Location"])
+    assert "exportera genomförandeplanen som PDF" in verify.text
+    done = client.post(to_verify.headers["Location"], data={"password": PASSWORD,
+                                                             "csrf_token": csrf_from(verify.text)})
+    assert done.status_code == 302
+    back = done.headers["Location"]
+    assert back.split("?")[0].endswith(plan_url), back  # back where the user was, not on the password page
+    page = client.get(back)
+    assert "Lösenordet är bekräftat." in page.text and f'href="{plan_url}.pdf"' in page.text
+    assert 'name="password"' not in page.text
+    assert client.get(plan_url + ".pdf").headers["Content-Type"] == "application/pdf"
+
+
+def test_the_download_banner_links_only_to_local_paths(client, factory):
+    from tests.conftest import sign_in
+
+    sign_in(client, factory.user())
+    for bad in ("https://evil.example/x.pdf", "//evil.example/x.pdf", "/\\\\evil"):
+        assert "Hämta filen" not in client.get("/", query_string={"download": bad}).text, bad
+
+
+def test_the_language_belongs_to_the_user_and_survives_logout(app, client, factory, db):
+    from tests.conftest import login
+
+    user = factory.user()
+    assert login(client, user).status_code == 302
+    token = csrf_from(client.get("/").text)
+    client.post("/language", data={"lang": "en", "next": "/", "csrf_token": token})
+    db.refresh(user)
+    assert user.language == "en"
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").text)})
+    assert '<html lang="en">' in client.get("/login").text, "this browser keeps the choice after logout"
+    elsewhere = app.test_client()  # another browser, no cookie: the user's own choice applies after login
+    assert login(elsewhere, user, code=totp_now(user, 1)).status_code == 302
+    assert '<html lang="en">' in elsewhere.get("/").text
+
+
+def test_enrolling_the_authenticator_leads_to_the_recovery_codes(app, factory):
+    import re
+
+    import pyotp
+
+    fresh = factory.user(mfa=False)
+    client = app.test_client()
+    page = client.get("/login")
+    client.post("/login", data={"email": fresh.email, "password": PASSWORD, "csrf_token": csrf_from(page.text)})
+    setup = client.get("/tf-setup")
+    chosen = client.post("/tf-setup", data={"setup": "authenticator", "csrf_token": csrf_from(setup.text)})
+    key = re.search(r'<code id="totp-key">([A-Z2-7]+)</code>', chosen.text).group(1)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', chosen.text.split(
+        'name="two_factor_verify_code_form"')[1]).group(1)
+    done = client.post("/tf-validate", data={"code": pyotp.TOTP(key).now(), "csrf_token": token})
+    assert done.status_code == 302
+    start = client.get(done.headers["Location"])
+    assert start.status_code == 302 and start.headers["Location"].endswith("/mf-recovery-codes")
+    codes_page = client.get("/mf-recovery-codes")
+    made = client.post("/mf-recovery-codes", data={"generate_new_codes": "y", "csrf_token": csrf_from(codes_page.text)})
+    assert made.status_code == 200 and "Jag har sparat reservkoderna" in made.text
+    assert len(re.findall(r"<li><code>[^<]+</code></li>", made.text)) >= 5
+    assert client.get("/").status_code == 200  # asked once: the start page opens afterwards

@@ -33,6 +33,7 @@ def _user(app):
                     roles=list(db.session.scalars(select(Role).where(Role.name == "coordinator"))))
         user.tf_totp_secret = security._totp_factory._totp(key=key, format="base32").to_json(encrypt=True)
         user.tf_primary_method = "authenticator"
+        user.mf_recovery_codes = ["fiktiv-reservkod-1"]  # enrolled: codes saved
         db.session.add(user)
         db.session.commit()
     return key
