@@ -9,7 +9,7 @@ from flask_security import hash_password
 from sqlalchemy import func, or_, select
 
 from app.admin.models import Agency, AgencyKind
-from app.extensions import db
+from app.extensions import db, security
 from app.security.audit import record
 from app.security.authn import end_all_sessions
 from app.security.models import Role, User
@@ -104,7 +104,9 @@ def create_user(email: str, full_name: str, agency: Agency, role_names: list[str
         full_name=full_name.strip(),
         agency=agency,
         roles=roles_by_name(role_names),
-        password=hash_password(password),
+        # Normalised (NFKD) as Flask-Security's login form normalises what is typed: without it a password with
+        # å, ä or ö could never be used to log in.
+        password=hash_password(security.password_util.normalize(password)),
         active=True,
         fs_uniquifier=uuid.uuid4().hex,
     )

@@ -395,3 +395,18 @@ def test_enrolling_the_authenticator_leads_to_the_recovery_codes(app, factory):
     assert made.status_code == 200 and "Jag har sparat reservkoderna" in made.text
     assert len(re.findall(r"<li><code>[^<]+</code></li>", made.text)) >= 5
     assert client.get("/").status_code == 200  # asked once: the start page opens afterwards
+
+
+def test_a_password_with_swedish_letters_logs_in(app, client, factory, db):
+    """Found walking the browser: an account created with å, ä or ö in its password could never log in
+    (Flask-Security normalises the typed password to NFKD; the stored hash was of the raw text)."""
+    from app.admin import service as admin_service
+
+    password = "Blåbärssylt på smörgåsen 7"
+    with app.app_context():
+        user = admin_service.create_user(f"svensk-{factory.agency().id}@example.org", "Åsa Öberg",
+                                         factory.agency(), ["coordinator"], password)
+    page = client.get("/login")
+    resp = client.post("/login", data={"email": user.email, "password": password,
+                                       "csrf_token": csrf_from(page.text)})
+    assert resp.status_code == 302 and "tf-setup" in resp.headers["Location"], resp.status_code
