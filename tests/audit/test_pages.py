@@ -165,7 +165,8 @@ def test_access_report_lists_each_actor_with_agency_counts_and_purpose(app, db, 
     resp = client.get("/audit/access?object_id=K-2026-0050&object_type=case")
     assert resp.status_code == 200
     assert police.agency.name in resp.text and coordinator.agency.name in resp.text
-    assert f"<td>{police.id}</td>" in resp.text and f"<td>{coordinator.id}</td>" in resp.text
+    assert f"{police.full_name} <small>(id {police.id})</small>" in resp.text
+    assert f"{coordinator.full_name} <small>(id {coordinator.id})</small>" in resp.text
     assert "Uppföljningsmöte" in resp.text
     assert "K-OTHER-1" not in resp.text
     assert "hugo.hemlig" not in resp.text and police.full_name in resp.text

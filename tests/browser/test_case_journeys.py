@@ -243,3 +243,29 @@ def test_a_new_user_enrols_with_a_key_oathtool_takes_and_saves_recovery_codes(br
         assert not errors.take()
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_a_form_with_errors_says_so_at_the_top_and_the_language_outlives_logout(browser, live_server):
+    coordinator = _make(live_server, ["coordinator"], "social_services", "Carl Samordnare")
+    context = browser.new_context(locale="sv-SE")
+    try:
+        page = context.new_page()
+        _log_in(page, live_server, coordinator)
+        page.goto(f"{live_server.url}/cases/new")
+        assert page.eval_on_selector("select[name=referral_source]", "s => s.value") == ""
+        page.fill("input[name=first_name]", "Behållen")
+        with page.expect_navigation():
+            page.click("main form.form button[type=submit]")
+        summary = page.inner_text(".error-summary")
+        assert "Uppgifterna sparades inte" in summary and "Efternamn" in summary and "Aktualiserad av" in summary
+        assert page.eval_on_selector(".error-summary a[href='#last_name']", "a => a.textContent")
+        assert page.input_value("input[name=first_name]") == "Behållen", "what was typed is kept"
+        # The language is the user's choice, and the browser keeps it after logout.
+        with page.expect_navigation():
+            page.click("header form button:text('English')")
+        with page.expect_navigation():
+            page.click("header form button:text('Log out')")
+        assert page.get_attribute("html", "lang") == "en" and "Log in" in page.inner_text("main")
+    finally:
+        context.close()

@@ -116,8 +116,10 @@ class ParticipantFieldsForm(FlaskForm):
     street_address = _text(_l("Gatuadress"), 200)
     postal_code = _text(_l("Postnummer"), 20)
     city = _text(_l("Ort"), 100)
-    protected_identity = SelectField(_l("Skyddade personuppgifter"), choices=choices(PROTECTED_IDENTITY_LABELS),
-                                     default=ProtectedIdentity.NONE.value)
+    # No default: whether the person has protected personal data is a fact the coordinator states, never assumes.
+    protected_identity = SelectField(_l("Skyddade personuppgifter"),
+                                     choices=[("", _l("Välj")), *choices(PROTECTED_IDENTITY_LABELS)], default="",
+                                     validators=[DataRequired(_l("Ange om personen har skyddade personuppgifter."))])
 
     def validate_personal_number(self, field):
         _valid_personal_number(self, field)

@@ -40,7 +40,8 @@ class ConsentForm(FlaskForm):
         DataRequired(_l("Ange hur länge samtycket gäller.")),
         NotBefore("given_on", _l("Giltighetstiden kan inte sluta före det datum samtycket lämnades.")),
     ])
-    method = select_field(_l("Hur samtycket lämnades"), choices=choices(CONSENT_METHOD_LABELS))
+    method = select_field(_l("Hur samtycket lämnades"), choices=BLANK + choices(CONSENT_METHOD_LABELS), default="",
+                          validators=[DataRequired(_l("Ange hur samtycket lämnades."))])
     documentation = TextAreaField(_l("Dokumentation (var och hur samtycket är dokumenterat)"),
                                   validators=[Optional(), Length(max=MAX_SHORT_TEXT, message=TOO_LONG)])
 
