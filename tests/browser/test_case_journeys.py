@@ -91,6 +91,7 @@ def _log_in(page, server, account):
         page.click("form[name=login_user_form] [type=submit]")
     if account.get("key"):
         assert "/tf-validate" in page.url, (page.url, page.inner_text("main")[:500])
+        assert "Har du tappat bort din autentiseringsapp?" in page.inner_text("main")
         page.fill("input[name=code]", pyotp.TOTP(account["key"]).now())
         with page.expect_navigation():
             page.click("form[name=two_factor_verify_code_form] [type=submit]")
@@ -186,6 +187,13 @@ def test_a_coordinator_sees_what_the_screen_must_not_mislead_about(browser, live
         # Closing warns about the open item and the consent.
         page.goto(f"{live_server.url}/cases/{code}/phase")
         assert "1 planpunkt är inte klar" in _text(page) and "1 samtycke gäller fortfarande" in _text(page)
+        # The team lists each agency once; agencies that take no part in cases cannot be chosen.
+        page.goto(f"{live_server.url}/cases/{code}")
+        team = page.inner_text("section[aria-labelledby=team-heading]")
+        assert team.count(coordinator["agency"]) == 1 and team.count(police["agency"]) == 1
+        page.goto(f"{live_server.url}/cases/{code}/plan/items/new")
+        options = page.eval_on_selector_all("select[name=responsible_agency_id] option", "os => os.map(o => o.text)")
+        assert options[0] == "Välj myndighet" and not [o for o in options if "IT-avdelning" in o]
         assert not errors.take()
     finally:
         context.close()
