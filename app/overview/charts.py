@@ -209,6 +209,8 @@ def fmt_change(change: dict, english: bool = False) -> Markup:
     text = f"{sign}{fmt_num(diff, english)}"
     if percent is not None:
         text += f" ({'+' if percent > 0 else ''}{fmt_num(percent, english)}\u00a0%)"
+    elif change.get("thin"):
+        text += " (too little to compare)" if english else " (för lite underlag för procent)"
     return Markup(escape(text))
 
 

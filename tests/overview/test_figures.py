@@ -55,9 +55,10 @@ def test_week_53_counts_monday_midnight_in_and_sunday_before_out(app, incidents,
     assert f["comparison"]["previous_weeks"] == [[2026, 49], [2026, 50], [2026, 51], [2026, 52]]
     assert f["total"]["count"] == 3
     assert f["total"]["previous_mean"] == 1.0
-    assert f["total"]["vs_previous"] == {"reference": 1.0, "diff": 2.0, "percent": 200.0}
+    # A reference of 1 is too little for a percentage: the difference only, marked as thin.
+    assert f["total"]["vs_previous"] == {"reference": 1.0, "diff": 2.0, "percent": None, "thin": True}
     assert f["total"]["last_year"] == 2
-    assert f["total"]["vs_last_year"] == {"reference": 2, "diff": 1, "percent": 50.0}
+    assert f["total"]["vs_last_year"] == {"reference": 2, "diff": 1, "percent": None, "thin": True}
     assert by_id(f["by_category"], k1.id)["count"] == 2
     assert by_id(f["by_category"], k2.id)["count"] == 1
     assert by_id(f["by_area"], a.id)["count"] == 2
@@ -161,3 +162,31 @@ def test_period_rejects_end_before_start_and_too_long(app):
             period_figures(date(2026, 2, 1), date(2026, 1, 1))
         with pytest.raises(ValueError):
             period_figures(date(2025, 1, 1), date(2026, 1, 2))
+
+
+
+def test_a_percentage_needs_a_reference_of_at_least_five():
+    from app.overview.figures.aggregate import MIN_PERCENT_REFERENCE, _change
+
+    assert MIN_PERCENT_REFERENCE == 5
+    assert _change(12, 0.5) == {"reference": 0.5, "diff": 11.5, "percent": None, "thin": True}
+    assert _change(15, 5) == {"reference": 5, "diff": 10, "percent": 200.0, "thin": False}
+    assert _change(3, None)["diff"] is None
+
+
+def test_a_running_week_compares_nothing_and_says_through_which_day(app, db, incidents):
+    from datetime import date, datetime, timezone
+
+    from app.overview.figures import week_figures
+    from app.overview.figures.aggregate import running_week_through
+    from app.overview.figures.weeks import current_week
+
+    assert running_week_through(2026, 49, today=date(2026, 12, 2)) == date(2026, 12, 2)  # a Wednesday
+    assert running_week_through(2026, 48, today=date(2026, 12, 2)) is None
+    area, category = incidents.area(), incidents.category()
+    incidents.report(area=area, category=category, occurred_at=datetime.now(timezone.utc))
+    with app.app_context():
+        f = week_figures(*current_week())
+    assert f["running_through"] is not None
+    assert f["total"]["vs_previous"]["diff"] is None and f["total"]["vs_last_year"]["diff"] is None
+    assert all(c["vs_previous"]["diff"] is None for c in f["by_category"])

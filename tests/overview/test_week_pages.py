@@ -64,12 +64,12 @@ def test_readers_see_live_figures_map_trends_and_the_hotspot_rule(client, login_
     assert 'style="' not in text.split("<main", 1)[1]  # CSP: no inline styles
 
 
-def test_index_redirects_to_the_current_week(client, login_as):
-    from app.overview.figures import current_week
+def test_index_opens_the_last_complete_week_the_meeting_discusses(client, login_as):
+    from app.overview.figures import current_week, shift_week
 
     login_as("partner", kind="police")
     resp = client.get("/overview/")
-    year, week = current_week()
+    year, week = shift_week(*current_week(), -1)
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/overview/{year}/{week}")
 
 
@@ -246,3 +246,13 @@ def test_published_only_roles_see_no_live_figures_and_no_draft(client, login_as,
     assert "inte publicerad ännu" in page.text
     assert "Centrum Norr" not in page.text and 'name="analysis"' not in page.text
     assert client.get("/overview/period?preset=2026").status_code == 403
+
+
+def test_the_running_week_says_so_and_links_to_its_est_meeting(client, login_as):
+    from app.overview.figures import current_week
+
+    login_as("analyst", kind="social_services")
+    year, week = current_week()
+    page = client.get(f"/overview/{year}/{week}").text
+    assert "Pågående vecka, t.o.m." in page and "mot snittet" in page  # the labels stay; the figures are "–"
+    assert f'href="/meetings/est/{year}/{week}"' in page

@@ -7,7 +7,8 @@
 """
 
 from app.overview.figures.aggregate import MAX_PERIOD_DAYS, period_figures, previous_period, week_figures
-from app.overview.figures.weeks import current_week, is_valid_week, same_week_last_year, shift_week, week_start
+from app.overview.figures.weeks import (current_week, is_valid_week, last_complete_week, same_week_last_year,
+                                        shift_week, week_start)
 
-__all__ = ["MAX_PERIOD_DAYS", "current_week", "is_valid_week", "period_figures", "previous_period",
-           "same_week_last_year", "shift_week", "week_figures", "week_start"]
+__all__ = ["MAX_PERIOD_DAYS", "current_week", "is_valid_week", "last_complete_week", "period_figures",
+           "previous_period", "same_week_last_year", "shift_week", "week_figures", "week_start"]

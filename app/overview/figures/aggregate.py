@@ -67,19 +67,29 @@ def _taxonomy(category_ids: set[int], area_ids: set[int],
             [{"id": a.id, "code": a.code, "name": a.name} for a in areas])
 
 
+#: A percentage against a reference smaller than this says more about chance than about change ("+2082 %"
+#: from a reference of 0.5): the change is then shown as a difference only, marked as too little to compare.
+MIN_PERCENT_REFERENCE = 5
+
+
 def _change(count: int, reference: float | None) -> dict:
-    """Absolute and relative change against a reference (percent is None when the reference is 0)."""
+    """Absolute and relative change against a reference. ``percent`` is None, and ``thin`` True, when the
+    reference is below MIN_PERCENT_REFERENCE; everything is None when there is nothing to compare with."""
     if reference is None:
-        return {"reference": None, "diff": None, "percent": None}
+        return {"reference": None, "diff": None, "percent": None, "thin": False}
     diff = count - reference
+    thin = reference < MIN_PERCENT_REFERENCE
     return {"reference": round(reference, 2), "diff": round(diff, 2),
-            "percent": round(100 * diff / reference, 1) if reference else None}
+            "percent": None if thin else round(100 * diff / reference, 1), "thin": thin}
 
 
-def _line(count: int, previous: list[int], last_year: int) -> dict:
+def _line(count: int, previous: list[int], last_year: int, *, compare: bool = True) -> dict:
+    """One row's count and its comparisons; ``compare`` False (a week still running) compares nothing: a
+    partial week against whole weeks would always look like a fall."""
     mean = sum(previous) / len(previous)
-    return {"count": count, "previous_mean": round(mean, 2), "vs_previous": _change(count, mean),
-            "last_year": last_year, "vs_last_year": _change(count, last_year)}
+    return {"count": count, "previous_mean": round(mean, 2),
+            "vs_previous": _change(count, mean if compare else None),
+            "last_year": last_year, "vs_last_year": _change(count, last_year if compare else None)}
 
 
 def week_figures(iso_year: int, iso_week: int) -> dict:
@@ -151,10 +161,12 @@ def week_figures_with_polygons(iso_year: int, iso_week: int, polygons: dict[int,
     trend_weeks = weeks[-TREND_WEEKS:]
     now = counts.get(this_week, {})
 
+    running = running_week_through(iso_year, iso_week)
+
     def line(category_id=None, area_id=None) -> dict:
         return _line(total_of(this_week, category_id, area_id),
                      [total_of(w, category_id, area_id) for w in previous],
-                     total_of(last_year, category_id, area_id))
+                     total_of(last_year, category_id, area_id), compare=running is None)
 
     # Cells under the minimum count can never be hotspots: only the others are tested.
     candidates = [(key, n) for key, n in now.items() if n >= hotspots.MIN_COUNT]
@@ -168,6 +180,8 @@ def week_figures_with_polygons(iso_year: int, iso_week: int, polygons: dict[int,
     return {
         "iso_year": iso_year,
         "iso_week": iso_week,
+        # The week is still running (Stockholm time): the last day with figures, else None.
+        "running_through": running.isoformat() if running else None,
         "start": week_start(iso_year, iso_week).isoformat(),
         "end": (week_start(iso_year, iso_week) + timedelta(days=6)).isoformat(),
         "categories": categories,
@@ -189,6 +203,15 @@ def week_figures_with_polygons(iso_year: int, iso_week: int, polygons: dict[int,
                   "total": [total_of(w) for w in trend_weeks],
                   "by_category": [[total_of(w, category_id=c["id"]) for w in trend_weeks] for c in categories]},
     }
+
+
+def running_week_through(iso_year: int, iso_week: int, today: date | None = None) -> date | None:
+    """Today (Stockholm) if the week has begun and not ended, else None."""
+    from app.overview.figures.weeks import local_today
+
+    today = today or local_today()
+    start = week_start(iso_year, iso_week)
+    return today if start <= today <= start + timedelta(days=6) else None
 
 
 def previous_period(start: date, end: date) -> tuple[date, date]:

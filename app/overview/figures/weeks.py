@@ -49,3 +49,14 @@ def current_week(now: datetime | None = None) -> tuple[int, int]:
     iso = (now or datetime.now(STOCKHOLM)).astimezone(STOCKHOLM).date().isocalendar()
     return iso[0], iso[1]
 
+
+
+def local_today(now: datetime | None = None):
+    """Today's date in Stockholm."""
+    return (now or datetime.now(STOCKHOLM)).astimezone(STOCKHOLM).date()
+
+
+def last_complete_week(now: datetime | None = None) -> tuple[int, int]:
+    """The ISO (year, week) before the running one: the week a Monday meeting discusses."""
+    year, week = current_week(now)
+    return shift_week(year, week, -1)

@@ -17,7 +17,7 @@ from flask_login import current_user
 from app.audit.pdf import render_pdf
 from app.overview import publishing
 from app.overview.charts import figure_charts, fmt_change, fmt_num, fmt_p
-from app.overview.figures import current_week, is_valid_week, period_figures, shift_week
+from app.overview.figures import is_valid_week, last_complete_week, period_figures, shift_week
 from app.overview.forms_week import NoteForm, PeriodError, PublishForm, parse_period
 from app.overview.views import overview_bp as bp
 from app.processes import overview_links
@@ -104,8 +104,9 @@ def _context(year: int, week: int, snapshot: dict | None, *, version=None) -> di
 @bp.get("/")
 @requires(Permission.OVERVIEW_PUBLISHED)
 def index():
-    """Go to the current ISO week."""
-    year, week = current_week()
+    """Go to the last complete ISO week (Stockholm): the week a meeting discusses. The running week is one
+    click on ("Vecka N →"), and says it is running."""
+    year, week = last_complete_week()
     return redirect(url_for("overview.week", year=year, week=week))
 
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.db import db
-from app.overview.figures import current_week, is_valid_week
+from app.overview.figures import is_valid_week, last_complete_week
 from app.processes import meetings as service
 from app.processes.access import load_action_item, load_meeting, load_process, visible_meetings_query
 from app.processes.dates import is_late, local_today
@@ -201,8 +201,8 @@ def delete(meeting_id: str):
 @bp.get("/est")
 @requires(Permission.MEETING_VIEW)
 def est_current():
-    """The EST meeting of the current ISO week."""
-    year, week = current_week()
+    """The EST meeting of the week it discusses: the last complete ISO week."""
+    year, week = last_complete_week()
     return redirect(url_for("meetings.est", year=year, week=week))
 
 
