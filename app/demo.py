@@ -42,7 +42,7 @@ DEMO_USERS = [
 
 def load_demo(*, incidents: bool = True) -> list[tuple[str, str]]:
     """Create the demo agencies, users, cases, processes (with meetings and interventions) and (unless
-    ``incidents`` is False) two years of incident reports with a published current week, where missing;
+    ``incidents`` is False) two years of incident reports with the last complete week published, where missing;
     return (e-mail, roles) rows."""
     agencies = {a.name: a for a in db.session.scalars(select(Agency))}
     for name, kind in DEMO_AGENCIES:
@@ -68,20 +68,23 @@ def load_demo(*, incidents: bool = True) -> list[tuple[str, str]]:
 
 
 def _publish_demo_week(analyst) -> None:
-    """The current ISO week with an analysis and focus areas, published once (version 1)."""
+    """The last complete ISO week (the one the overview and the EST meeting open on), published once
+    (version 1) with the analysts' analysis and focus areas; the running week stays a live draft."""
     from app.overview import publishing
-    from app.overview.service import local_week
-    from app.db import utcnow
+    from app.overview.figures import shift_week
+    from app.processes import demo as process_demo
 
-    _day, year, week = local_week(utcnow())
+    # The same "today" as the demo processes (and their EST meeting of last week).
+    iso = process_demo.local_today().isocalendar()
+    year, week = shift_week(iso.year, iso.week, -1)
     if publishing.latest(year, week) is not None:
         return
-    publishing.save_note(
-        year, week, by=analyst,
-        analysis=("Fiktiv demoanalys: fler bränder i Björkbacken och fler otrygghetsskapande samlingar vid "
-                  "Stationsområdet än vanligt. Klotter i Kvarnbacken har minskat sedan förra veckan."),
-        focus="Stationsområdet kvällstid (fältassistenter, polis). Björkbacken: brandförebyggande insats med bostadsbolaget.",
-    )
+    if publishing.get_note(year, week) is None:  # app.processes.demo writes it with the EST meeting
+        publishing.save_note(
+            year, week, by=analyst,
+            analysis="Fiktiv demoanalys: klotter i Kvarnbacken och skadegörelse i Tallåsen ökade under veckan.",
+            focus="Kvarnbacken (klotter) och Tallåsen.",
+        )
     publishing.publish_week(year, week, by=analyst)
 
 

@@ -194,8 +194,8 @@ def _est_agenda(today: date, analyst) -> tuple[tuple[int, int], dict]:
     if publishing.get_note(iso.year, iso.week) is None and analyst is not None:
         publishing.save_note(
             iso.year, iso.week, by=analyst,
-            analysis=("Fiktiv demoanalys: klotter i Kvarnbacken ökade under veckan, framför allt vid garagelängan. "
-                      "Stationsområdet fortsatt lugnare kvällstid sedan den extra patrulleringen startade."),
+            analysis=("Fiktiv demoanalys: klotter i Kvarnbacken ökade under veckan, framför allt vid garagelängan, "
+                      "och skadegörelsen i Tallåsen. Stationsområdet fortsatt lugnare kvällstid sedan den extra patrulleringen startade."),
             focus="Kvarnbacken (klotter) och Stationsområdet kvällstid.")
     return (iso.year, iso.week), proposed_agenda(iso.year, iso.week)
 

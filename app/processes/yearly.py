@@ -201,17 +201,20 @@ def year_hotspots(year: int) -> list[dict]:
     for y, w, category_id, area_id, n in db.session.execute(week_counts_query(ranges)).all():
         if (y, w) in index:
             series[(category_id, area_id)][index[(y, w)]] += n
-    candidates = []
     base = len(history)
-    for cell, counts in series.items():
-        for i in range(base, len(order)):
-            if counts[i] >= hotspot_rule.MIN_COUNT:
-                candidates.append((cell, order[i][1], counts[i], sum(counts[i - base:i])))
-    checks = hotspot_rule.check_cells([(count, past) for _cell, _w, count, past in candidates])
+    week_totals = [sum(counts[i] for counts in series.values()) for i in range(len(order))]
     flagged: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    for (cell, week, count, _past), check in zip(candidates, checks):
-        if check.flagged:
-            flagged[cell].append((week, count))
+    # Each week as the week page tests it: its cells together, against the history weeks that have data.
+    for i in range(base, len(order)):
+        history_weeks = sum(1 for j in range(i - base, i) if week_totals[j] > 0)
+        tested = sum(1 for counts in series.values() if any(counts[i - base:i + 1]))
+        candidates = [(cell, counts[i], sum(counts[i - base:i])) for cell, counts in series.items()
+                      if counts[i] >= hotspot_rule.MIN_COUNT]
+        checks = hotspot_rule.check_cells([(count, past) for _cell, count, past in candidates],
+                                          history_weeks=history_weeks, tested=tested)
+        for (cell, count, _past), check in zip(candidates, checks):
+            if check.flagged:
+                flagged[cell].append((order[i][1], count))
     if not flagged:
         return []
     area_names = dict(db.session.execute(select(Area.id, Area.name).where(

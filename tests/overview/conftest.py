@@ -53,6 +53,16 @@ class IncidentFactory:
             self.session.flush()
             return report
 
+    def history(self, before, weeks=8):
+        """One report a week, in an area and category of its own, in each of the ``weeks`` ISO weeks before
+        ``before``: the hotspot rule needs at least 8 weeks with data before it flags anything."""
+        from datetime import timedelta
+
+        area, category = self.area(name="Bakgrundsområdet"), self.category(name_sv="Bakgrund", name_en="Background")
+        for back in range(1, weeks + 1):
+            self.report(area=area, category=category, occurred_at=before - timedelta(weeks=back))
+        return area, category
+
 
 @pytest.fixture()
 def incidents(app, db, factory):

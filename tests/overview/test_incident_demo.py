@@ -76,6 +76,18 @@ def test_demo_current_week_has_hotspots_and_reports_waiting_for_review(loaded, d
     assert duplicate is not None and db.get(IncidentReport, duplicate.duplicate_of_id) is not None
 
 
+def test_demo_last_complete_week_shows_its_planted_hotspots_under_the_rule(app, loaded):
+    """The overview opens the last complete week: the demo's planted bursts there pass Benjamini–Hochberg."""
+    from app.overview.figures import week_figures
+
+    last = (TODAY - timedelta(weeks=1)).isocalendar()
+    with app.app_context():
+        figures = week_figures(last.year, last.week)
+    flagged = {(h["area_name"], h["category_code"]) for h in figures["hotspots"]}
+    assert {("Kvarnbacken", "klotter"), ("Tallåsen", "skadegorelse")} <= flagged, flagged
+    assert figures["hotspot_rule"]["history_weeks"] == 12
+
+
 def test_demo_descriptions_are_encrypted_and_readable(app, loaded, db):
     report = db.scalars(select(IncidentReport).where(IncidentReport.description_ct.is_not(None))).first()
     with app.app_context():

@@ -58,7 +58,10 @@ def test_readers_see_live_figures_map_trends_and_the_hotspot_rule(client, login_
     assert "Centrum Norr" in text and "Klotter" in text
     assert 'class="chart map"' in text and "<polygon" in text and 'role="img"' in text
     assert 'class="chart trend"' in text
-    assert "Poissonfördelning" in text and "minst 3" in text and "under 0,01" in text and "12 föregående veckorna" in text
+    assert "Poissonfördelat" in text and "minst 3" in text and "Benjamini–Hochbergs metod på nivån 0,05" in text
+    assert "de 12 föregående veckorna som har data" in text
+    # The cell has no history at all: the page says why nothing is flagged.
+    assert "För kort historik:" in text and "bara 0 av de 12 föregående veckorna har data" in text
     assert "Veckan är inte publicerad" in text
     assert 'class="kpi">3<' in text  # the new report is not counted
     assert 'style="' not in text.split("<main", 1)[1]  # CSP: no inline styles

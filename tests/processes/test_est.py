@@ -26,6 +26,7 @@ def week(incidents, processes, factory, app):
     """2026-W20 with one hotspot (5 reports where there were none) and the analysts' analysis."""
     from app.overview.publishing import save_note
 
+    incidents.history(MONDAY)
     hot, calm = incidents.area(name="Brännpunktsområdet"), incidents.area(name="Lugna området")
     graffiti = incidents.category(name_sv="Klotter", name_en="Graffiti")
     for _ in range(5):

@@ -87,6 +87,16 @@ def test_demo_meetings_have_minutes_decisions_and_a_late_action_item(loaded, db)
     assert agenda["hotspots"] and agenda["analysis"]
     assert est.action_items and est.minutes
 
+    # That week, the one the overview opens on, is the published one (partners see only published weeks),
+    # with the analysis the meeting discussed; the running week stays a live draft.
+    from app.overview import publishing
+
+    published = publishing.latest(last_week.year, last_week.week)
+    assert published is not None and published.number == 1
+    assert publishing.snapshot_of(published)["note"]["analysis"] == agenda["analysis"]
+    running = today.isocalendar()
+    assert publishing.latest(running.year, running.week) is None
+
 
 def test_demo_interventions_and_the_shared_constants(loaded, db):
     today = loaded

@@ -110,7 +110,7 @@ def week_figures(iso_year: int, iso_week: int) -> dict:
       ``column_totals``: [count per category].
     - ``comparison``: {previous_weeks: [[year, week] × 4, oldest first], last_year: [year, week]}.
     - ``hotspots``: [{area_id, area_name, category_id, category_code, name_sv, name_en, count, baseline,
-      p_value}], most improbable first; ``hotspot_rule``: {baseline_weeks, floor, min_count, alpha, method}
+      p_value}], most improbable first; ``hotspot_rule``: hotspots.rule() (old snapshots: {baseline_weeks, floor, min_count, alpha, method})
       (see app/overview/figures/hotspots.py).
     - ``trend``: {weeks: [[year, week] × 12, oldest first, ending with this week], total: [counts],
       by_category: [[counts] per category]}.
@@ -168,9 +168,14 @@ def week_figures_with_polygons(iso_year: int, iso_week: int, polygons: dict[int,
                      [total_of(w, category_id, area_id) for w in previous],
                      total_of(last_year, category_id, area_id), compare=running is None)
 
-    # Cells under the minimum count can never be hotspots: only the others are tested.
+    # The baseline counts only the history weeks that have data at all; every cell with a report in the
+    # history or this week is tested, together (hotspots.py). Cells under the minimum count can never be
+    # flagged, so only the others are computed (they still count among the cells tested).
+    history_weeks = sum(1 for w in history if per_week.get(w, 0) > 0)
+    tested = len(set(history_sum) | set(now))
     candidates = [(key, n) for key, n in now.items() if n >= hotspots.MIN_COUNT]
-    checks = hotspots.check_cells([(n, history_sum.get(key, 0)) for key, n in candidates])
+    checks = hotspots.check_cells([(n, history_sum.get(key, 0)) for key, n in candidates],
+                                  history_weeks=history_weeks, tested=tested)
     found = [(check, category_id, area_id)
              for ((category_id, area_id), _n), check in zip(candidates, checks) if check.flagged]
     category_by_id = {c["id"]: c for c in categories}
@@ -198,7 +203,7 @@ def week_figures_with_polygons(iso_year: int, iso_week: int, polygons: dict[int,
                       "name_en": category_by_id[c]["name_en"], "count": check.count,
                       "baseline": round(check.baseline, 2), "p_value": float(f"{check.p_value:.3g}")}
                      for check, c, a in found],
-        "hotspot_rule": hotspots.rule(),
+        "hotspot_rule": hotspots.rule(tested=tested, history_weeks=history_weeks),
         "trend": {"weeks": [list(w) for w in trend_weeks],
                   "total": [total_of(w) for w in trend_weeks],
                   "by_category": [[total_of(w, category_id=c["id"]) for w in trend_weeks] for c in categories]},
