@@ -18,11 +18,11 @@ def _submit(page, form_selector: str = "main form[method=post]") -> None:
 
 @pytest.mark.browser
 def test_process_leader_runs_a_process_and_the_est_meeting(browser, live_server):
-    from app.overview.figures import current_week
+    from app.overview.figures import last_complete_week
     from app.processes.dates import local_today
 
     today = local_today()
-    year, week = current_week()
+    year, week = last_complete_week()  # the week /meetings/est and /overview/ open on
     context = browser.new_context(locale="sv-SE")
     try:
         page = context.new_page()
@@ -56,7 +56,7 @@ def test_process_leader_runs_a_process_and_the_est_meeting(browser, live_server)
         page.goto(live_server.url + "/processes/due")
         assert page.locator("text=Kartlägg otrygga platser").count() >= 1, "the late milestone is on the due page"
 
-        # This week's EST meeting: open it from the overview's agenda, add an action item and the focus areas.
+        # The EST meeting of the last complete week: open it from the overview's agenda, add an action item and the focus areas.
         page.goto(live_server.url + "/meetings/est")
         if page.locator("button:has-text('Öppna EST-mötet')").count():
             with page.expect_navigation():
