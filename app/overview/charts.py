@@ -20,6 +20,8 @@ SHADES = ("#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
 ZERO = "#ffffff"
 BAR = "#3182bd"
 BAR_LAST = "#08519c"
+#: A week only partly inside the period: lighter, with a dashed outline, and "delvis" in the text alternative.
+BAR_PARTIAL = "#c6dbef"
 INK = "#222222"
 #: The page's sans-serif: one font family in the PDF (each extra font costs a subsetting pass).
 FONT = "sans-serif"
@@ -34,8 +36,14 @@ _num = svg_num
 
 
 def trend_bars(values: Sequence[int], labels: Sequence[str], title: str, *, width: int = 180, height: int = 48,
-               highlight_last: bool = True) -> Markup:
-    """Bars for weekly counts, the last (current) week darker; the title lists every value."""
+               highlight_last: bool = True, partial: Sequence[bool] = ()) -> Markup:
+    """Bars for weekly counts, the last (current) week darker; the title lists every value. Weeks marked in
+    ``partial`` (only some of their days in the period) are drawn light with a dashed outline."""
+    from flask_babel import gettext as _
+
+    partial = list(partial) + [False] * (len(values) - len(partial))
+    partial_word = _("delvis")
+    labels = [f"{label} ({partial_word})" if part else label for label, part in zip(labels, partial)]
     n = max(len(values), 1)
     top = max(max(values, default=0), 1)
     gap = 2 if width / n > 6 else 0
@@ -48,9 +56,10 @@ def trend_bars(values: Sequence[int], labels: Sequence[str], title: str, *, widt
              f'<line x1="0" y1="{plot_h}" x2="{width}" y2="{plot_h}" stroke="#999999" stroke-width="0.5"/>']
     for i, value in enumerate(values):
         h = plot_h * value / top
-        fill = BAR_LAST if highlight_last and i == len(values) - 1 else BAR
+        fill = BAR_PARTIAL if partial[i] else BAR_LAST if highlight_last and i == len(values) - 1 else BAR
+        outline = f' stroke="{BAR}" stroke-width="0.6" stroke-dasharray="1.5 1" class="partial"' if partial[i] else ""
         parts.append(f'<rect x="{_num(i * (bar_w + gap))}" y="{_num(plot_h - h)}" width="{_num(bar_w)}" '
-                     f'height="{_num(h)}" fill="{fill}"/>')
+                     f'height="{_num(h)}" fill="{fill}"{outline}/>')
     parts.append(f'<text x="0" y="{height - 1}" font-size="9" fill="{INK}">{escape(labels[0] if labels else "")}</text>')
     parts.append(f'<text x="{width}" y="{height - 1}" font-size="9" fill="{INK}" text-anchor="end">'
                  f'{escape(labels[-1] if labels else "")} · max {max(values, default=0)}</text>')
@@ -172,10 +181,12 @@ def figure_charts(figures: dict, shapes: list[dict] | None, locale: str, *, high
     english = str(locale).startswith("en")
     trend = figures["trend"]
     labels = [week_label(y, w, first=(i == 0)) for i, (y, w) in enumerate(trend["weeks"])]
+    partial = [days < 7 for days in trend.get("days", ())]  # a period's first and last week may be partial
     by_category = []
     for category, values in zip(figures["categories"], trend["by_category"]):
         name = category["name_en"] if english else category["name_sv"]
-        by_category.append({"name": name, "svg": trend_bars(values, labels, name, highlight_last=highlight_last)})
+        by_category.append({"name": name, "svg": trend_bars(values, labels, name, highlight_last=highlight_last,
+                                                            partial=partial)})
     polygons = {s["area_id"]: s["polygon"] for s in shapes or []}
     map_svg = None
     if shapes is not None:
@@ -184,7 +195,7 @@ def figure_charts(figures: dict, shapes: list[dict] | None, locale: str, *, high
                            _("Antal accepterade rapporter per område"), legend_title=_("Antal rapporter"))
     return {
         "total": trend_bars(trend["total"], labels, _("Alla kategorier"), width=360, height=90,
-                            highlight_last=highlight_last),
+                            highlight_last=highlight_last, partial=partial),
         "by_category": by_category,
         "map": map_svg,
     }

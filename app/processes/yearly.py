@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -23,8 +23,7 @@ from app.db import flush_in_savepoint
 from app.extensions import db
 from app.overview.figures import period_figures, shift_week
 from app.overview.figures import hotspots as hotspot_rule
-from app.overview.figures.aggregate import week_counts_query
-from app.overview.figures.weeks import weeks_in_year
+from app.overview.figures.aggregate import week_ranges, week_counts_query
 from app.overview.models import Area, Category, IncidentReport, ReportStatus
 from app.processes.dates import is_late, local_today
 from app.processes.labels import (INTERVENTION_KIND_LABELS, PROCESS_STATUS_LABELS, PROCESS_TYPE_LABELS,
@@ -184,26 +183,44 @@ def _monthly(start: date, end: date) -> tuple[dict[tuple[int, int], int], dict[t
     return by_month, by_quarter
 
 
-def year_hotspots(year: int) -> list[dict]:
-    """Area × category cells that were a hotspot (the overview's weekly rule) in at least one ISO week of ``year``.
+def year_weeks(year: int) -> list[tuple[int, int]]:
+    """The ISO weeks with at least one day in the calendar year ``year`` (the first and last may be partial
+    and belong to the ISO year before or after)."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    monday = first - timedelta(days=first.weekday())
+    weeks = []
+    while monday <= last:
+        weeks.append(tuple(monday.isocalendar()[:2]))
+        monday += timedelta(weeks=1)
+    return weeks
 
-    Each week of the ISO year is tested exactly as on the week page: against the cell's own
-    previous 12 weeks (for week 1, the end of the year before). Most weeks first.
+
+def week_label(iso_year: int, iso_week: int, year: int) -> str:
+    """A week of the year's hotspot list: "12", or "1 (2026)" for a week of another ISO year."""
+    return str(iso_week) if iso_year == year else f"{iso_week} ({iso_year})"
+
+
+def year_hotspots(year: int, year_counts: dict[tuple[int, int], int] | None = None) -> list[dict]:
+    """Area × category cells that were a hotspot (the overview's weekly rule) in at least one week of the
+    calendar year ``year``.
+
+    The year is the calendar year, 1 January – 31 December, as in every section of the document. Each ISO
+    week with a day in it is tested exactly as on the week page (the whole week, against the cell's own
+    previous 12 weeks), so a partial first or last week counts as a whole week here. ``year_count`` is the
+    cell's count in the calendar year, from ``year_counts`` ({(category id, area id): count}, as the
+    document's tables give it; computed when not given). Most weeks first.
     """
-    weeks = [(year, w) for w in range(1, weeks_in_year(year) + 1)]
-    history = [shift_week(year, 1, -k) for k in range(hotspot_rule.BASELINE_WEEKS, 0, -1)]
-    ranges = [(history[0][0], history[0][1], history[-1][1]), (year, 1, weeks[-1][1])]
-    if history[0][0] != history[-1][0]:  # pragma: no cover - 12 weeks before week 1 are always in the year before
-        ranges = [(y, w, w) for y, w in history] + [(year, 1, weeks[-1][1])]
+    weeks = year_weeks(year)
+    history = [shift_week(*weeks[0], -k) for k in range(hotspot_rule.BASELINE_WEEKS, 0, -1)]
     order = history + weeks
     index = {week: i for i, week in enumerate(order)}
     series: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0] * len(order))
-    for y, w, category_id, area_id, n in db.session.execute(week_counts_query(ranges)).all():
+    for y, w, category_id, area_id, n in db.session.execute(week_counts_query(week_ranges(order))).all():
         if (y, w) in index:
             series[(category_id, area_id)][index[(y, w)]] += n
     base = len(history)
     week_totals = [sum(counts[i] for counts in series.values()) for i in range(len(order))]
-    flagged: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    flagged: dict[tuple[int, int], list[tuple[tuple[int, int], int]]] = defaultdict(list)
     # Each week as the week page tests it: its cells together, against the history weeks that have data.
     for i in range(base, len(order)):
         history_weeks = sum(1 for j in range(i - base, i) if week_totals[j] > 0)
@@ -214,20 +231,33 @@ def year_hotspots(year: int) -> list[dict]:
                                           history_weeks=history_weeks, tested=tested)
         for (cell, count, _past), check in zip(candidates, checks):
             if check.flagged:
-                flagged[cell].append((order[i][1], count))
+                flagged[cell].append((order[i], count))
     if not flagged:
         return []
+    if year_counts is None:
+        year_counts = _calendar_counts(year, set(flagged))
     area_names = dict(db.session.execute(select(Area.id, Area.name).where(
         Area.id.in_({a for _c, a in flagged}))).all())
     categories = {c.id: c for c in db.session.execute(select(Category.id, Category.name_sv, Category.name_en).where(
         Category.id.in_({c for c, _a in flagged}))).all()}
     found = [{"area_id": a, "area_name": area_names.get(a, ""), "category_id": c,
               "name_sv": categories[c].name_sv, "name_en": categories[c].name_en,
-              "weeks": len(hits), "week_numbers": [w for w, _n in hits], "max_count": max(n for _w, n in hits),
-              "year_count": sum(series[(c, a)][base:])}
+              "weeks": len(hits), "week_numbers": [week_label(*w, year) for w, _n in hits],
+              "max_count": max(n for _w, n in hits), "year_count": year_counts.get((c, a), 0)}
              for (c, a), hits in flagged.items()]
     found.sort(key=lambda h: (-h["weeks"], -h["year_count"], h["area_name"], h["name_sv"]))
     return found
+
+
+def _calendar_counts(year: int, cells: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """Accepted reports per (category id, area id) with a local date in the calendar year, for ``cells``."""
+    r = IncidentReport
+    rows = db.session.execute(
+        select(r.category_id, r.area_id, func.count())
+        .where(r.status == ReportStatus.ACCEPTED, r.local_date.between(date(year, 1, 1), date(year, 12, 31)),
+               r.area_id.in_({a for _c, a in cells}), r.category_id.in_({c for c, _a in cells}))
+        .group_by(r.category_id, r.area_id)).all()
+    return {(c, a): n for c, a, n in rows}
 
 
 def situation_data(year: int, polygons: dict[int, str | None] | None = None) -> dict:
@@ -245,7 +275,9 @@ def situation_data(year: int, polygons: dict[int, str | None] | None = None) -> 
                 for a in figures["by_area"]]
     return {
         "year": year, "figures": figures, "months": months, "quarters": quarters,
-        "hotspots": year_hotspots(year), "hotspot_rule": hotspot_rule.rule(),
+        "hotspots": year_hotspots(year, {(c["id"], row["area_id"]): n for row in figures["table"]
+                                         for c, n in zip(figures["categories"], row["counts"])}),
+        "hotspot_rule": hotspot_rule.rule(),
         "exit": exit_figures(start, end),
     }
 

@@ -147,7 +147,9 @@ def test_period_counts_inclusive_local_dates_against_previous_period(app, incide
     with app.app_context():
         p = period_figures(date(2026, 7, 1), date(2026, 9, 30))
     assert p["days"] == 92
-    assert p["previous"] == {"start": "2026-03-31", "end": "2026-06-30"}
+    assert p["status"] == "complete" and p["through"] == "2026-09-30"
+    assert p["previous"] == {"start": "2026-03-31", "end": "2026-06-30", "whole": "2026-06-30",
+                             "basis": "same_length_before"}
     assert p["total"]["count"] == 2 and p["total"]["previous"] == 2
     assert by_id(p["by_area"], a.id)["count"] == 1 and by_id(p["by_area"], a.id)["previous"] == 1
     assert by_id(p["by_category"], k2.id)["count"] == 1 and by_id(p["by_category"], k2.id)["previous"] == 0

@@ -94,7 +94,27 @@ def test_year_hotspots_apply_the_weekly_rule(app, db, year_data):
     with app.app_context():
         found = year_hotspots(YEAR)
     assert [(h["area_id"], h["category_id"], h["weeks"], h["week_numbers"]) for h in found] == [
-        (year_data["area"].id, year_data["category"].id, 1, [10])]
+        (year_data["area"].id, year_data["category"].id, 1, ["10"])]
+
+
+def test_year_hotspots_use_the_calendar_year_and_name_a_week_of_the_next_iso_year(app, db, incidents):
+    """2026-W01 runs Mon 29 Dec 2025 .. Sun 4 Jan 2026: tested whole in both years, counted by calendar day."""
+    from app.processes.yearly import year_hotspots, year_weeks
+
+    assert year_weeks(2025)[0] == (2025, 1) and year_weeks(2025)[-1] == (2026, 1)
+    assert year_weeks(2027)[0] == (2026, 53) and year_weeks(2027)[-1] == (2027, 52)
+    incidents.history(datetime(2025, 12, 29, 10, tzinfo=timezone.utc))
+    area = incidents.area(name="Årsskiftet")
+    category = incidents.category(name_sv="Brand", name_en="Fire")
+    for day in (datetime(2025, 12, 29), datetime(2025, 12, 30), datetime(2025, 12, 31),
+                datetime(2026, 1, 1), datetime(2026, 1, 2)):
+        incidents.report(area=area, category=category, occurred_at=day.replace(hour=10, tzinfo=timezone.utc))
+    with app.app_context():
+        old, new = year_hotspots(2025), year_hotspots(2026)
+    assert [(h["area_id"], h["week_numbers"], h["max_count"], h["year_count"]) for h in old] == [
+        (area.id, ["1 (2026)"], 5, 3)]
+    assert [(h["area_id"], h["week_numbers"], h["max_count"], h["year_count"]) for h in new] == [
+        (area.id, ["1"], 5, 2)]
 
 
 def _edit(client, path, **texts):

@@ -2,7 +2,8 @@
 
 - ``week_figures(iso_year, iso_week)``: one ISO week with its comparisons, hotspots and 12-week trend
   (also served by the API: GET /api/v1/overview/<year>/<week>).
-- ``period_figures(start, end)``: a period of up to 366 days against the equal-length period before it.
+- ``period_figures(start, end)``: a period of up to 366 days against the equal-length period before it (a
+  calendar year against the year before; a running period against the same span of it).
 - the hotspot rule: app/overview/figures/hotspots.py.
 """
 

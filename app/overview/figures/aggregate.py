@@ -22,7 +22,7 @@ MAX_PERIOD_DAYS = 366
 R = IncidentReport
 
 
-def _week_ranges(weeks: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+def week_ranges(weeks: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
     """(iso_year, first week, last week) runs covering the given weeks, per ISO year."""
     by_year: dict[int, list[int]] = defaultdict(list)
     for year, week in weeks:
@@ -126,7 +126,7 @@ def week_figures_with_polygons(iso_year: int, iso_week: int, polygons: dict[int,
     this_week = (iso_year, iso_week)
     weeks = history + [this_week]
 
-    ranges = _week_ranges(weeks)
+    ranges = week_ranges(weeks)
     if last_year not in weeks:  # never is with 12 weeks of history; kept so the ranges never overlap
         ranges.append((last_year[0], last_year[1], last_year[1]))
     rows = db.session.execute(week_counts_query(ranges)).all()
@@ -219,40 +219,69 @@ def running_week_through(iso_year: int, iso_week: int, today: date | None = None
     return today if start <= today <= start + timedelta(days=6) else None
 
 
+def _calendar_year(start: date, end: date) -> bool:
+    return start.year == end.year and (start.month, start.day, end.month, end.day) == (1, 1, 12, 31)
+
+
 def previous_period(start: date, end: date) -> tuple[date, date]:
-    """The period of the same length that ends the day before ``start``."""
+    """The period compared with ``start``..``end``: a calendar year with the calendar year before it, any
+    other period with the period of the same length that ends the day before ``start``."""
+    if _calendar_year(start, end):
+        return date(start.year - 1, 1, 1), date(start.year - 1, 12, 31)
     length = (end - start).days + 1
     return start - timedelta(days=length), start - timedelta(days=1)
 
 
-def period_figures(start: date, end: date, polygons: dict[int, str | None] | None = None) -> dict:
+def same_span_end(start: date, end: date, through: date) -> date:
+    """The last day of the earlier period's span that matches ``start``..``through``: the same date a year
+    back for a calendar year (29 February becomes 28 February), else as many days into it."""
+    if _calendar_year(start, end):
+        return through.replace(year=through.year - 1) if (through.month, through.day) != (2, 29) else date(
+            through.year - 1, 2, 28)
+    return previous_period(start, end)[0] + (through - start)
+
+
+def period_figures(start: date, end: date, polygons: dict[int, str | None] | None = None,
+                   today: date | None = None) -> dict:
     """Accepted reports with a Stockholm local date in ``start``..``end`` (inclusive), by area and category.
 
     Raises ValueError when end is before start or the period is longer than 366 days.
-    Keys as in week_figures where they apply: ``start``, ``end``, ``days``, ``previous`` ({start, end}: the
-    equal-length period just before), ``categories``, ``areas``, ``total``/``by_category``/``by_area`` entries
-    {count, previous, vs_previous: {reference, diff, percent}}, ``table``, ``column_totals``, and
-    ``trend``: {weeks: [[year, week]...] — the ISO weeks touching the period (the first and last may be
-    partial), total: [counts], by_category: [[counts] per category]}.
+    Keys as in week_figures where they apply: ``start``, ``end``, ``days``, ``status`` ("complete",
+    "running": the period has begun and not ended, counted through ``through`` = today, Stockholm, or
+    "future": nothing to count yet), ``through``, ``previous`` ({start, end, whole, basis}: the period compared
+    with, see previous_period, basis "year_before" or "same_length_before"; for a running period only the same span of it, so year to date is compared
+    with the same dates last year, and ``whole`` holds its full end), ``categories``, ``areas``,
+    ``total``/``by_category``/``by_area`` entries {count, previous, vs_previous: {reference, diff, percent,
+    thin}} (no comparison for a future period), ``table``, ``column_totals``, and ``trend``: {weeks:
+    [[year, week]...] — the ISO weeks touching the counted span, days: [days of each week inside it; under
+    7 for a partial first or last week], total: [counts], by_category: [[counts] per category]}.
     Given a ``polygons`` dict, also fills it with area id → polygon JSON for the map.
     """
+    from app.overview.figures.weeks import local_today
+
     if end < start:
         raise ValueError("the period ends before it starts")
     days = (end - start).days + 1
     if days > MAX_PERIOD_DAYS:
         raise ValueError("the period is too long")
-    prev_start, prev_end = previous_period(start, end)
+    today = today or local_today()
+    status = "complete" if end < today else "running" if start <= today else "future"
+    through = end if status == "complete" else today if status == "running" else None
+    prev_start, prev_whole_end = previous_period(start, end)
+    # The same span of the earlier period as the one counted now (all of it when the period is over).
+    prev_end = prev_whole_end if status == "complete" else same_span_end(start, end, through or start)
+    counted_end = through or start - timedelta(days=1)  # a future period counts nothing
 
     rows = db.session.execute(
         select(R.iso_year, R.iso_week, R.category_id, R.area_id, func.count())
-        .where(R.status == ReportStatus.ACCEPTED, R.local_date.between(start, end))
+        .where(R.status == ReportStatus.ACCEPTED, R.local_date.between(start, counted_end))
         .group_by(R.iso_year, R.iso_week, R.category_id, R.area_id)
-    ).all()
+    ).all() if through else []
     prev_rows = db.session.execute(
         select(R.category_id, R.area_id, func.count())
         .where(R.status == ReportStatus.ACCEPTED, R.local_date.between(prev_start, prev_end))
         .group_by(R.category_id, R.area_id)
-    ).all()
+    ).all() if through else []
     now: dict[tuple[int, int], int] = defaultdict(int)
     weekly: dict[tuple[int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for year, week, category_id, area_id, n in rows:
@@ -268,19 +297,25 @@ def period_figures(start: date, end: date, polygons: dict[int, str | None] | Non
 
     def line(category_id=None, area_id=None) -> dict:
         count, previous = sum_of(now, category_id, area_id), sum_of(before, category_id, area_id)
-        return {"count": count, "previous": previous, "vs_previous": _change(count, previous)}
+        return {"count": count, "previous": previous if through else None,
+                "vs_previous": _change(count, previous if through else None)}
 
-    trend_weeks = []
+    trend_weeks, week_days = [], []
     monday = start - timedelta(days=start.weekday())
-    while monday <= end:
+    while monday <= (through or end):
         trend_weeks.append(tuple(monday.isocalendar()[:2]))
+        week_days.append((min(monday + timedelta(days=6), through or end) - max(monday, start)).days + 1)
         monday += timedelta(weeks=1)
 
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
         "days": days,
-        "previous": {"start": prev_start.isoformat(), "end": prev_end.isoformat()},
+        "status": status,
+        "through": through.isoformat() if through else None,
+        "previous": {"start": prev_start.isoformat(), "end": prev_end.isoformat(),
+                     "whole": prev_whole_end.isoformat(),
+                     "basis": "year_before" if _calendar_year(start, end) else "same_length_before"},
         "categories": categories,
         "areas": areas,
         "total": line(),
@@ -289,7 +324,7 @@ def period_figures(start: date, end: date, polygons: dict[int, str | None] | Non
         "table": [{"area_id": a["id"], "counts": [now.get((c["id"], a["id"]), 0) for c in categories],
                    "total": sum_of(now, area_id=a["id"])} for a in areas],
         "column_totals": [sum_of(now, category_id=c["id"]) for c in categories],
-        "trend": {"weeks": [list(w) for w in trend_weeks],
+        "trend": {"weeks": [list(w) for w in trend_weeks], "days": week_days,
                   "total": [sum(weekly.get(w, {}).values()) for w in trend_weeks],
                   "by_category": [[weekly.get(w, {}).get(c["id"], 0) for w in trend_weeks] for c in categories]},
     }
