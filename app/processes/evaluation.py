@@ -1,9 +1,9 @@
 """Evaluation of an area intervention: weekly counts before and after its start, beside comparison areas.
 
-The estimate is a difference-in-differences (DiD): how much the weekly count in the
-targeted areas changed from before to after the start, minus how much it changed
-in the comparison areas over the same weeks (their mean per area, so the scales
-are comparable). It is an indication, not proof; the page says so.
+The headline is a relative difference-in-differences, the ratio of rate ratios: how much the weekly
+count in the targeted areas changed from before to after the start, as a ratio, divided by the same
+ratio in the comparison areas over the same weeks. Beside it, the difference in levels, per area and
+week on both sides. It is an indication, not proof; the page says so.
 
 Method (also stated on the page and in the README):
 
@@ -15,16 +15,23 @@ Method (also stated on the page and in the README):
   both periods (shown, not counted).
 - "Before" weeks that precede the first week with any report in the targeted or
   comparison areas are treated as "no data" (the reports were not yet collected).
-- Absolute DiD = (T̄_after − T̄_before) − (C̄_after − C̄_before), in incidents per week, where
-  T_t is the targeted areas' summed count and C̄_t the comparison areas' mean per area.
-  Its 95 % interval: Welch's t on the weekly differences D_t = T_t − C̄_t, after vs before
-  (mean(D_after) − mean(D_before) equals the DiD; SE from the sample variances; Welch–
-  Satterthwaite degrees of freedom). Assumes independent weeks with a stable spread in
-  each period; over-dispersion is captured by the sample variance. If the weekly
-  differences have no spread at all, the Poisson variance of the means is used instead.
-- Relative DiD (ratio of rate ratios) = (T_after/T_before) / (C_after/C_before) over the summed
-  counts (comparison summed over all comparison areas; equal numbers of weeks cancel); 95 %
-  interval on the log scale with var(log) = 1/T_a + 1/T_b + 1/C_a + 1/C_b (Poisson counts).
+- Both sides are counted the same way: T_t is the targeted areas' weekly count per area (their
+  sum divided by their number m), C_t the comparison areas' weekly count per area (sum / k). So
+  neither the number of targeted areas nor the number of comparison areas moves the estimate.
+- Headline, ratio of rate ratios RR = (T̄_after/T̄_before) / (C̄_after/C̄_before): the Poisson
+  regression log μ = group + period + group×period on the weekly counts, whose interaction is log RR.
+  Its 95 % interval is quasi-Poisson: var(log RR) = φ · (1/ΣT_a + 1/ΣT_b + 1/ΣC_a + 1/ΣC_b) over the
+  summed counts, with the dispersion φ = max(1, Pearson χ² / (N − 4)) estimated from the N weekly
+  counts of the four group × period cells, and a t quantile with N − 4 degrees of freedom. So counts
+  that vary more than Poisson widen the interval. It is the headline because a change that hits every
+  area by the same percentage (everyone +30 %) leaves it at 1, while the difference in levels then
+  shows a false effect whenever the targeted areas are larger or smaller than the comparison areas.
+- Beside it, the difference in levels: (T̄_after − T̄_before) − (C̄_after − C̄_before), in incidents per
+  area and week, with Welch's t on the weekly differences D_t = T_t − C_t, after vs before (mean(D_after) −
+  mean(D_before) equals the DiD; SE from the sample variances; Welch–Satterthwaite degrees of freedom).
+  If the weekly differences have no spread at all, the Poisson variance of the means is used instead.
+- Both intervals assume independent weeks: correlated weeks (one troubled week followed by
+  another) make the true uncertainty larger than shown. The page says so.
 - "Cannot say" (no estimate) when: fewer than 4 complete weeks after the start, fewer than
   4 complete weeks with data before it, no comparison areas, or too few incidents (targeted
   before + after < 20, or any of the four totals is 0).
@@ -129,10 +136,11 @@ def _var(values: Sequence[float]) -> float:
 
 def did_absolute(treated_before: Sequence[float], treated_after: Sequence[float],
                  comparison_before: Sequence[float], comparison_after: Sequence[float], *,
-                 comparison_areas: int = 1, confidence: float = CONFIDENCE) -> Interval:
-    """Difference-in-differences in incidents per week with a Welch-t interval on the weekly differences.
+                 treated_areas: int = 1, comparison_areas: int = 1, confidence: float = CONFIDENCE) -> Interval:
+    """Difference-in-differences in incidents per area and week, Welch-t interval on the weekly differences.
 
-    ``comparison_*`` are the comparison areas' mean per area per week; each series needs ≥ 2 weeks.
+    Every series is a count per area per week (the group's sum divided by its number of areas,
+    ``treated_areas`` and ``comparison_areas``); each series needs ≥ 2 weeks.
     """
     if min(len(treated_before), len(treated_after)) < 2:
         raise ValueError("each period needs at least two weeks")
@@ -146,10 +154,11 @@ def did_absolute(treated_before: Sequence[float], treated_after: Sequence[float]
         df = (v_a + v_b) ** 2 / ((v_a ** 2) / (n_a - 1) + (v_b ** 2) / (n_b - 1))
         q = _t_quantile(0.5 + confidence / 2, df)
     else:
-        # No spread at all in the weekly differences: fall back on the Poisson variance of the means.
-        k = max(comparison_areas, 1)
-        se = math.sqrt(sum(treated_after) / n_a ** 2 + sum(treated_before) / n_b ** 2
-                       + (sum(comparison_after) * k / n_a ** 2 + sum(comparison_before) * k / n_b ** 2) / k ** 2)
+        # No spread at all in the weekly differences: the Poisson variance of the means. A group of m areas
+        # with per-area counts x has the variance Σx / (m · n²) for its mean over n weeks.
+        m, k = max(treated_areas, 1), max(comparison_areas, 1)
+        se = math.sqrt((sum(treated_after) / n_a ** 2 + sum(treated_before) / n_b ** 2) / m
+                       + (sum(comparison_after) / n_a ** 2 + sum(comparison_before) / n_b ** 2) / k)
         q = _normal_quantile(0.5 + confidence / 2)
     return Interval(estimate, estimate - q * se, estimate + q * se)
 
@@ -166,17 +175,51 @@ def _normal_quantile(p: float) -> float:
     return float(stats.norm.ppf(p))
 
 
-def did_ratio(treated_before: int, treated_after: int, comparison_before: int, comparison_after: int, *,
-              confidence: float = CONFIDENCE) -> Interval:
-    """Ratio of rate ratios (T_a/T_b)/(C_a/C_b) over summed counts, Poisson interval on the log scale.
+@dataclass(frozen=True)
+class RatioInterval(Interval):
+    dispersion: float = 1.0  #: the quasi-Poisson φ used (at least 1)
+    df: int = 0  #: degrees of freedom of the t quantile
 
-    The before and after periods must have the same number of weeks for T and C (they do: the
-    same weeks), so the weeks cancel. All four totals must be > 0.
+    @property
+    def percent(self) -> float:
+        """The change against what the comparison areas lead one to expect, in per cent (RR − 1)."""
+        return (self.estimate - 1) * 100
+
+
+def quasi_poisson_dispersion(cells: Sequence[Sequence[float]]) -> tuple[float, int]:
+    """(Pearson χ² / (N − groups), N − groups) for weekly counts in groups, each with its own mean."""
+    chi2, n = 0.0, 0
+    for values in cells:
+        mu = _mean(values)
+        n += len(values)
+        if mu > 0:
+            chi2 += sum((v - mu) ** 2 for v in values) / mu
+    df = n - len(cells)
+    return (chi2 / df if df > 0 else 1.0), df
+
+
+def did_ratio(treated_before: Sequence[int], treated_after: Sequence[int], comparison_before: Sequence[int],
+              comparison_after: Sequence[int], *, confidence: float = CONFIDENCE) -> RatioInterval:
+    """Ratio of rate ratios (T̄_a/T̄_b)/(C̄_a/C̄_b) from weekly counts, with a quasi-Poisson interval.
+
+    The series are the groups' weekly counts (sums over their areas: the ratio is the same per area).
+    var(log RR) = φ (1/ΣT_a + 1/ΣT_b + 1/ΣC_a + 1/ΣC_b), φ = max(1, Pearson χ²/(N − 4)), t quantile with
+    N − 4 degrees of freedom. All four sums must be > 0 and each series needs ≥ 2 weeks.
     """
-    log_ratio = math.log(treated_after / treated_before) - math.log(comparison_after / comparison_before)
-    se = math.sqrt(1 / treated_after + 1 / treated_before + 1 / comparison_after + 1 / comparison_before)
-    z = _normal_quantile(0.5 + confidence / 2)
-    return Interval(math.exp(log_ratio), math.exp(log_ratio - z * se), math.exp(log_ratio + z * se))
+    cells = [treated_before, treated_after, comparison_before, comparison_after]
+    if min(len(c) for c in cells) < 2:
+        raise ValueError("each period needs at least two weeks")
+    sums = [sum(c) for c in cells]
+    if min(sums) <= 0:
+        raise ValueError("every group and period needs incidents")
+    t_b, t_a, c_b, c_a = (_mean(c) for c in cells)
+    log_ratio = math.log(t_a / t_b) - math.log(c_a / c_b)
+    phi, df = quasi_poisson_dispersion(cells)
+    phi = max(phi, 1.0)
+    se = math.sqrt(phi * sum(1 / s for s in sums))
+    q = _t_quantile(0.5 + confidence / 2, df)
+    return RatioInterval(math.exp(log_ratio), math.exp(log_ratio - q * se), math.exp(log_ratio + q * se),
+                         dispersion=phi, df=df)
 
 
 # ------------------------------------------------------------------ the evaluation
@@ -191,8 +234,8 @@ class Week:
     phase: str  #: "before", "transition", "after"
     complete: bool
     counted: bool
-    treated: int | None
-    comparison: float | None  #: mean per comparison area
+    treated: float | None  #: count per targeted area (their sum / their number)
+    comparison: float | None  #: count per comparison area
 
     @property
     def label(self) -> str:
@@ -213,6 +256,7 @@ class Evaluation:
     weeks_after: int
     today: date
     comparison_area_count: int
+    treated_area_count: int = 0
     weeks: list[Week] = field(default_factory=list)
     before_weeks: int = 0
     after_weeks: int = 0
@@ -225,8 +269,8 @@ class Evaluation:
     comparison_before_mean: float | None = None
     comparison_after_mean: float | None = None
     reasons: list[Reason] = field(default_factory=list)
-    absolute: Interval | None = None
-    ratio: Interval | None = None
+    absolute: Interval | None = None  #: the difference in levels, per area and week
+    ratio: RatioInterval | None = None  #: the headline: ratio of rate ratios
 
     @property
     def can_say(self) -> bool:
@@ -260,7 +304,8 @@ def evaluate(*, area_ids: Iterable[int], category_ids: Iterable[int], start: dat
     last_monday = start_monday + timedelta(weeks=first_after + weeks_after - 1)
     today_monday = monday(today)
     result = Evaluation(start=start, start_monday=start_monday, weeks_before=weeks_before, weeks_after=weeks_after,
-                        today=today, comparison_area_count=len(comparison))
+                        today=today, comparison_area_count=len(comparison), treated_area_count=len(targeted))
+    m = max(len(targeted), 1)
 
     # Only complete weeks are asked for: the week containing today and later weeks are left out.
     last_complete = min(last_monday, today_monday - timedelta(weeks=1))
@@ -282,7 +327,7 @@ def evaluate(*, area_ids: Iterable[int], category_ids: Iterable[int], start: dat
         complete = i < n_fetched
         counted = complete and phase != "transition" and (phase == "after" or i >= first_data)
         iso = week_monday.isocalendar()
-        treated = treated_series[i] if complete else None
+        treated = treated_series[i] / m if complete else None
         comp_mean = comparison_sums[i] / len(comparison) if complete and comparison else None
         result.weeks.append(Week(relative, week_monday, iso[0], iso[1], phase, complete, counted, treated, comp_mean))
         if counted:
@@ -293,19 +338,20 @@ def evaluate(*, area_ids: Iterable[int], category_ids: Iterable[int], start: dat
     result.before_weeks, result.after_weeks = len(t_before), len(t_after)
     result.treated_before_total, result.treated_after_total = sum(t_before), sum(t_after)
     result.comparison_before_total, result.comparison_after_total = sum(c_before), sum(c_after)
+    # Both sides per area, so that neither the number of targeted nor of comparison areas moves the estimate.
     if t_before:
-        result.treated_before_mean = _mean(t_before)
+        result.treated_before_mean = _mean(t_before) / m
         result.comparison_before_mean = _mean(c_before) / k if k else None
     if t_after:
-        result.treated_after_mean = _mean(t_after)
+        result.treated_after_mean = _mean(t_after) / m
         result.comparison_after_mean = _mean(c_after) / k if k else None
 
     result.reasons = _reasons(result, k, targeted, list(category_ids))
     if not result.reasons:
-        result.absolute = did_absolute(t_before, t_after, [c / k for c in c_before], [c / k for c in c_after],
-                                       comparison_areas=k)
-        result.ratio = did_ratio(result.treated_before_total, result.treated_after_total,
-                                 result.comparison_before_total, result.comparison_after_total)
+        result.absolute = did_absolute([t / m for t in t_before], [t / m for t in t_after],
+                                       [c / k for c in c_before], [c / k for c in c_after],
+                                       treated_areas=m, comparison_areas=k)
+        result.ratio = did_ratio(t_before, t_after, c_before, c_after)
     return result
 
 

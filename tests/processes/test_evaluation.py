@@ -230,14 +230,48 @@ def test_did_absolute_without_any_spread_falls_back_on_poisson_variance():
     assert interval.high < 0
 
 
-def test_did_ratio_matches_the_formula():
+def test_did_ratio_is_the_interaction_of_a_quasi_poisson_regression():
+    """Against statsmodels: log μ = group + period + group × period on the weekly counts, scale = Pearson χ²/df."""
     import math
 
-    interval = ev.did_ratio(200, 100, 400, 400)
-    assert interval.estimate == pytest.approx(0.5)
-    se = math.sqrt(1 / 200 + 1 / 100 + 1 / 400 + 1 / 400)
-    assert interval.low == pytest.approx(0.5 * math.exp(-1.959964 * se), rel=1e-5)
-    assert interval.high == pytest.approx(0.5 * math.exp(1.959964 * se), rel=1e-5)
+    import numpy as np
+    import statsmodels.api as sm
+
+    t_b, t_a = [30, 12, 25, 41, 18, 22], [10, 19, 6, 14, 25, 9]
+    c_b, c_a = [60, 45, 80, 52, 71, 40], [66, 50, 38, 90, 61, 47]
+    interval = ev.did_ratio(t_b, t_a, c_b, c_a)
+    assert interval.estimate == pytest.approx((sum(t_a) / sum(t_b)) / (sum(c_a) / sum(c_b)))
+
+    y = np.array(t_b + t_a + c_b + c_a, dtype=float)
+    treated = np.array([1] * 12 + [0] * 12)
+    after = np.array(([0] * 6 + [1] * 6) * 2)
+    x = sm.add_constant(np.column_stack([treated, after, treated * after]))
+    fit = sm.GLM(y, x, family=sm.families.Poisson()).fit(scale="X2")
+    assert fit.scale > 1  # these counts vary more than Poisson: the interval must widen
+    assert interval.dispersion == pytest.approx(fit.scale)
+    assert math.log(interval.estimate) == pytest.approx(fit.params[3])
+    from scipy import stats
+
+    q = stats.t.ppf(0.975, fit.df_resid)
+    assert interval.df == fit.df_resid == 20
+    assert interval.low == pytest.approx(math.exp(fit.params[3] - q * fit.bse[3]), rel=1e-9)
+    assert interval.high == pytest.approx(math.exp(fit.params[3] + q * fit.bse[3]), rel=1e-9)
+
+
+def test_did_ratio_never_narrows_below_poisson():
+    import math
+
+    from scipy import stats
+
+    interval = ev.did_ratio([20] * 6, [10] * 6, [40] * 6, [40] * 6)  # no spread at all: φ = 1
+    assert interval.estimate == pytest.approx(0.5) and interval.dispersion == 1
+    se = math.sqrt(1 / 120 + 1 / 60 + 1 / 240 + 1 / 240)
+    assert interval.low == pytest.approx(0.5 * math.exp(-stats.t.ppf(0.975, 20) * se), rel=1e-9)
+
+
+def test_did_ratio_refuses_an_empty_group():
+    with pytest.raises(ValueError):
+        ev.did_ratio([0, 0], [1, 2], [3, 4], [5, 6])
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

@@ -254,7 +254,10 @@ def test_evaluation_page_shows_estimate_chart_method_and_caveats(client, db, log
                       query_string={"weeks_before": 6, "weeks_after": 8, "area": str(taxa["areas"][1].id)})
     assert resp.status_code == 200
     page = resp.text
-    assert "Minskning med cirka 3,0 händelser per vecka" in page
+    # 4 → 1 a week against 2 → 2: the ratio of rate ratios is 0.25, the level falls by 3 per area and week.
+    assert "Minskning med cirka 75 % mot det som jämförelseområdena ger anledning att vänta (kvot 0,25" in page
+    assert "I antal: −3,0 händelser per område och vecka" in page
+    assert "kvasi-Poisson" in page and "oberoende" in page
     assert "<svg" in page and 'role="img"' in page and "style=" not in page.split("<svg", 1)[1].split("</svg>")[0]
     assert "Welch" in page and "Återgång mot medelvärdet" in page and "Förflyttning" in page
     assert "Ändrad rapportering" in page and "indikation" in page

@@ -186,24 +186,36 @@ def delete(intervention_id: int):
 
 
 def summary_sentence(result: ev.Evaluation) -> str:
-    """The estimate in one plain sentence, or an empty string when it cannot be said."""
+    """The headline (the ratio of rate ratios) in one plain sentence, or an empty string when it cannot be said."""
+    if not result.can_say:
+        return ""
+    ratio = result.ratio
+    interval = _("kvot %(ratio)s, 95 %% intervall %(low)s till %(high)s", ratio=evaluation_num(ratio.estimate, 2),
+                 low=evaluation_num(ratio.low, 2), high=evaluation_num(ratio.high, 2))
+    percent = round(ratio.percent)
+    if percent == 0:
+        text = _("Ingen skillnad: antalet i insatsområdena blev ungefär det som jämförelseområdena ger anledning "
+                 "att vänta (%(interval)s).", interval=interval)
+    elif percent < 0:
+        text = _("Minskning med cirka %(n)s %% mot det som jämförelseområdena ger anledning att vänta "
+                 "(%(interval)s).", n=-percent, interval=interval)
+    else:
+        text = _("Ökning med cirka %(n)s %% mot det som jämförelseområdena ger anledning att vänta "
+                 "(%(interval)s).", n=percent, interval=interval)
+    if ratio.covers_one:
+        text += " " + _("Intervallet omfattar 1 (ingen förändring): uppgifterna räcker inte för att skilja en "
+                        "effekt från slumpmässig variation.")
+    return text
+
+
+def level_sentence(result: ev.Evaluation) -> str:
+    """The difference in levels, shown beside the headline."""
     if not result.can_say:
         return ""
     est = result.absolute
-    interval = _("95 %% intervall %(low)s till %(high)s", low=evaluation_num(est.low),
-                 high=evaluation_num(est.high))
-    if round(est.estimate, 1) == 0:
-        text = _("Ingen skillnad: cirka 0 händelser per vecka (%(interval)s).", interval=interval)
-    elif est.estimate < 0:
-        text = _("Minskning med cirka %(n)s händelser per vecka (%(interval)s).",
-                 n=evaluation_num(-est.estimate), interval=interval)
-    else:
-        text = _("Ökning med cirka %(n)s händelser per vecka (%(interval)s).",
-                 n=evaluation_num(est.estimate), interval=interval)
-    if est.covers_zero:
-        text += " " + _("Intervallet omfattar noll: uppgifterna räcker inte för att skilja en effekt från "
-                        "slumpmässig variation.")
-    return text
+    return _("I antal: %(n)s händelser per område och vecka (95 %% intervall %(low)s till %(high)s).",
+             n=("+" if round(est.estimate, 1) > 0 else "") + evaluation_num(est.estimate),
+             low=evaluation_num(est.low), high=evaluation_num(est.high))
 
 
 def _evaluation_context(intervention: Intervention) -> dict[str, Any]:
@@ -221,7 +233,7 @@ def _evaluation_context(intervention: Intervention) -> dict[str, Any]:
     chart = evaluation_chart(
         [w.label for w in result.weeks], [w.treated for w in result.weeks], [w.comparison for w in result.weeks],
         params.weeks_before, title=_("Händelser per vecka före och efter insatsens start"),
-        treated_label=_("Insatsområden (summa)"), comparison_label=_("Jämförelseområden (snitt per område)"),
+        treated_label=_("Insatsområden (snitt per område)"), comparison_label=_("Jämförelseområden (snitt per område)"),
         start_label=_("Start"), y_label=_("Händelser per vecka"), x_label=_("ISO-vecka"))
     after_end = (intervention.end_date is not None and result.weeks
                  and result.weeks[-1].monday > intervention.end_date)
@@ -237,6 +249,7 @@ def _evaluation_context(intervention: Intervention) -> dict[str, Any]:
         "result": result,
         "chart": chart,
         "sentence": summary_sentence(result),
+        "level_sentence": level_sentence(result),
         "comparison_choices": [(a.id, a.name, a.id in chosen) for a in areas
                                if a.id not in targeted and (a.active or a.id in chosen)],
         "comparison_names": [a.name for a in areas if a.id in chosen],
