@@ -9,6 +9,11 @@ in SQL (no personal field is decrypted) and returns display-ready strings:
   (e.g. one phase "<5" and every other phase and the total shown);
 - there is never a breakdown by plan area (areas are few and personal).
 
+Publication grain (policies/README.md, "Exit-programme figures"): the overview and the yearly documents
+publish these figures only for complete calendar quarters (:func:`last_complete_quarter`,
+:func:`quarter_bounds`). No two published figures cover overlapping periods except a total and its own
+breakdown, so no sum or difference of published figures can recover a suppressed one.
+
 Callers never see a raw count: every number leaves as a :class:`Figure`.
 """
 
@@ -92,6 +97,25 @@ class ExitFigures:
         return any(f.suppressed for f in figures)
 
 
+def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
+    """First and last day of a calendar quarter (1–4)."""
+    if not 1 <= quarter <= 4:
+        raise ValueError("a quarter is 1 to 4")
+    first = date(year, 3 * quarter - 2, 1)
+    last = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+    return first, last - timedelta(days=1)
+
+
+def last_complete_quarter(before: date, today: date | None = None) -> tuple[int, int] | None:
+    """(year, quarter) of the last calendar quarter that ended before ``before`` and is over by ``today``."""
+    today = today or today_local()
+    day = min(before, today) - timedelta(days=1)
+    year, quarter = day.year, (day.month - 1) // 3 + 1
+    if quarter_bounds(year, quarter)[1] != day:  # ``day`` is inside its quarter: take the one before
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    return year, quarter
+
+
 def figure(count: int) -> Figure:
     """A single count, with 1–4 suppressed."""
     if 0 < count < SMALL:
@@ -159,7 +183,8 @@ def _by_agency(stmt) -> dict[int, int]:
         .group_by(PlanItem.responsible_agency_id))}
 
 
-def exit_programme_figures(start: date, end: date, *, agency_id: int | None = None) -> ExitFigures:
+def exit_programme_figures(start: date, end: date, *, agency_id: int | None = None,
+                           by_agency: bool = True) -> ExitFigures:
     """Aggregate exit-programme figures for the days ``start``..``end`` (inclusive, Europe/Stockholm).
 
     - new referrals: cases whose ``referred_on`` falls in the period;
@@ -171,7 +196,8 @@ def exit_programme_figures(start: date, end: date, *, agency_id: int | None = No
       (created before), were due before ``as_of`` (``due_on < as_of``, as
       PlanItem.is_overdue), were not completed by then (open now, or done
       after ``as_of``), on cases open at ``as_of``. Cancelled items never count;
-    - both item figures overall and by responsible agency.
+    - both item figures overall and by responsible agency (with ``by_agency=False`` only overall: the
+      totals are then not withheld for the sake of a breakdown nobody is shown).
 
     Erased cases are gone and count nowhere. With ``agency_id``, cases count
     only if that agency was on their team at the end of the period, and plan
@@ -207,6 +233,11 @@ def exit_programme_figures(start: date, end: date, *, agency_id: int | None = No
         PlanItem.case_id.in_(open_at),
     ))
 
+    if not by_agency:
+        return ExitFigures(start=start, end=end, as_of=as_of, new_referrals=figure(referrals),
+                           open_cases=open_cases, cases_by_phase=phase_cells,
+                           items_completed=figure(sum(completed.values())),
+                           items_overdue=figure(sum(overdue.values())), by_agency=())
     agencies = sorted(set(completed) | set(overdue))
     completed_total, completed_cells = _total_and_cells({a: completed.get(a, 0) for a in agencies})
     overdue_total, overdue_cells = _total_and_cells({a: overdue.get(a, 0) for a in agencies})

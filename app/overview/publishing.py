@@ -66,14 +66,19 @@ def save_note(iso_year: int, iso_week: int, *, analysis: str | None, focus: str 
     return note
 
 
-def exit_figures(start: date, end: date) -> dict | None:
-    """The exit-programme aggregates for the week as display strings, exactly as app.cases.figures gives them."""
+def exit_quarter(year: int, quarter: int) -> dict | None:
+    """The exit-programme aggregates of one complete calendar quarter as display strings, exactly as
+    app.cases.figures gives them (the only grain they are published at: policies/README.md)."""
     try:
-        from app.cases.figures import exit_programme_figures
+        from app.cases.figures import exit_programme_figures, quarter_bounds
     except ImportError:
         return None
-    figures = exit_programme_figures(start, end)
+    start, end = quarter_bounds(year, quarter)
+    figures = exit_programme_figures(start, end, by_agency=False)
     return {
+        "grain": "quarter",
+        "year": year,
+        "quarter": quarter,
         "start": figures.start.isoformat(),
         "end": figures.end.isoformat(),
         "as_of": figures.as_of.isoformat(),
@@ -82,9 +87,25 @@ def exit_figures(start: date, end: date) -> dict | None:
         "by_phase": [[phase, str(value)] for phase, value in figures.cases_by_phase.items()],
         "items_completed": str(figures.items_completed),
         "items_overdue": str(figures.items_overdue),
-        "by_agency": [[row.agency_name, str(row.items_completed), str(row.items_overdue)]
-                      for row in figures.by_agency],
     }
+
+
+def exit_for_week(monday: date) -> dict | None:
+    """The week's exit-programme block: the last calendar quarter complete before the week began."""
+    from app.cases.figures import last_complete_quarter
+
+    found = last_complete_quarter(monday)
+    return exit_quarter(*found) if found else None
+
+
+def exit_for_year(year: int) -> dict:
+    """The yearly document's exit-programme block: each complete quarter of the calendar year, no year sum
+    (a sum beside its quarters would let a suppressed quarter be worked out)."""
+    from app.cases.figures import quarter_bounds, today_local
+
+    today = today_local()
+    quarters = [exit_quarter(year, q) for q in range(1, 5) if quarter_bounds(year, q)[1] < today]
+    return {"grain": "quarters", "year": year, "quarters": [q for q in quarters if q]}
 
 
 def area_shapes(areas: list[dict], polygons: dict[int, str | None]) -> list[dict]:
@@ -118,7 +139,7 @@ def live_snapshot(iso_year: int, iso_week: int) -> dict:
         "figures": figures,
         "shapes": area_shapes(figures["areas"], polygons),
         "note": {"analysis": note.analysis if note else None, "focus": note.focus if note else None},
-        "exit": exit_figures(monday, monday + timedelta(days=6)),
+        "exit": exit_for_week(monday),
         "activity": week_activity(iso_year, iso_week),
         "generated_at": utcnow().isoformat(),
     }

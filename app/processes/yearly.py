@@ -3,7 +3,7 @@
 Only the process leader's text is stored (YearlyDocument.sections, JSON per
 section key). Everything else is compiled when the document is shown or
 exported: the incident picture from the overview's own functions
-(``period_figures``, the hotspot rule, ``exit_figures``), the processes and
+(``period_figures``, the hotspot rule, ``exit_for_year``: complete quarters only), the processes and
 interventions from their tables. Nothing here reads a case.
 """
 
@@ -262,7 +262,7 @@ def _calendar_counts(year: int, cells: set[tuple[int, int]]) -> dict[tuple[int, 
 
 def situation_data(year: int, polygons: dict[int, str | None] | None = None) -> dict:
     """The compiled part of the yearly lägesbild (plain data): figures, months, quarters, hotspots, exit figures."""
-    from app.overview.publishing import exit_figures
+    from app.overview.publishing import exit_for_year
 
     start, end = date(year, 1, 1), date(year, 12, 31)
     figures = period_figures(start, end, polygons)
@@ -278,7 +278,7 @@ def situation_data(year: int, polygons: dict[int, str | None] | None = None) -> 
         "hotspots": year_hotspots(year, {(c["id"], row["area_id"]): n for row in figures["table"]
                                          for c, n in zip(figures["categories"], row["counts"])}),
         "hotspot_rule": hotspot_rule.rule(),
-        "exit": exit_figures(start, end),
+        "exit": exit_for_year(year),
     }
 
 

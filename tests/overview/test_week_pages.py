@@ -236,7 +236,9 @@ def test_exit_programme_figures_are_shown_exactly_as_given(client, login_as, mon
     monkeypatch.setattr(case_figures, "exit_programme_figures", fake)
     login_as("analyst", kind="police")
     text = client.get(WEEK).text
-    assert calls == [(date(2026, 5, 11), date(2026, 5, 17))]
+    # Week 20 of 2026 (11–17 May): the last complete calendar quarter before it, Q1, never the week itself.
+    assert calls == [(date(2026, 1, 1), date(2026, 3, 31))]
+    assert "Kvartal 1 2026 (2026-01-01 – 2026-03-31)" in text
     section = text.split('id="h-exit"', 1)[1]
     assert "&lt;5" in section and ".." in section and ">12<" in section and ">7<" in section
 
