@@ -98,9 +98,11 @@ def test_the_period_page_labels_a_running_period(client, login_as, incidents):
     assert page.status_code == 200
     assert "Pågående period, t.o.m. " + local_today().isoformat() in page.text
     assert "mot samma tid av föregående period" in page.text
+    assert ">Samma tid föregående period<" in page.text
     assert f"{year - 1}-01-01 – {(local_today().replace(year=year - 1) if local_today().strftime('%m-%d') != '02-29' else date(year - 1, 2, 28)).isoformat()}" in page.text
     over = client.get(f"/overview/period?start={year - 1}-01-01&end={year - 1}-12-31")
     assert "Pågående period" not in over.text and "samma datum året före" in over.text
+    assert "Samma tid föregående period" not in over.text and ">Föregående period<" in over.text
 
 
 def test_a_period_pdf_says_it_is_running(client, login_as, incidents):
