@@ -109,6 +109,7 @@ def _iso_weeks(year: int) -> list[tuple[date, date]]:
     return weeks
 
 
+@pytest.mark.engine_independent
 def test_the_checker_recovers_the_week_the_issue_describes():
     """The old publication: a week "<5", another week 6, the year 8 (every other week 0) gives away 2."""
     weeks = _iso_weeks(YEAR)[1:-1]  # the weeks wholly inside 2025; the partial first and last week show 0
@@ -123,6 +124,7 @@ def test_the_checker_recovers_the_week_the_issue_describes():
     assert [value for _f, value in determined(stock)] == [1]
 
 
+@pytest.mark.engine_independent
 def test_the_checker_leaves_an_undetermined_cell_alone():
     figures = [Published("referrals", date(YEAR, 1, 1), date(YEAR, 3, 31), "<5"),
                Published("referrals", date(YEAR, 4, 1), date(YEAR, 6, 30), "7")]

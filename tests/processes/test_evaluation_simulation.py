@@ -60,6 +60,7 @@ def _poisson_only(data) -> tuple[float, float]:
     return math.exp(log_r - 1.959964 * se), math.exp(log_r + 1.959964 * se)
 
 
+@pytest.mark.engine_independent
 @pytest.mark.parametrize("kind,everyone,seed,targeted", [
     ("poisson", 1.0, 1701, TARGETED), ("negbin", 1.0, 1702, TARGETED), ("poisson", 1.3, 1703, TARGETED),
     ("negbin", 1.3, 1704, TARGETED), ("poisson", 1.3, 1706, BIG_TARGETED)])
@@ -73,6 +74,7 @@ def test_under_no_effect_at_most_8_percent_of_headline_intervals_exclude_one(kin
     assert rate >= 0.01, f"{kind}: {rate:.3f}: an interval this wide would hide real effects"
 
 
+@pytest.mark.engine_independent
 def test_the_plain_poisson_interval_fails_on_overdispersed_counts():
     """What the test above guards against: the old interval excludes 1 far too often on the demo-like counts."""
     rng = np.random.default_rng(1702)
@@ -83,6 +85,7 @@ def test_the_plain_poisson_interval_fails_on_overdispersed_counts():
     assert excluded / RUNS > 0.15
 
 
+@pytest.mark.engine_independent
 def test_the_level_difference_shows_a_false_effect_when_everyone_grows_by_30_percent():
     """Why the ratio is the headline: with targeted areas busier (25 a week) than the comparison areas (11.75),
     +30 % everywhere adds 7.5 a week there and 3.5 in the comparison areas, so the difference in levels reports
@@ -100,6 +103,7 @@ def test_the_level_difference_shows_a_false_effect_when_everyone_grows_by_30_per
     assert level_excluded / 300 > 0.5
 
 
+@pytest.mark.engine_independent
 @pytest.mark.parametrize("kind,seed", [("poisson", 1801), ("negbin", 1802)])
 def test_a_known_effect_is_recovered(kind, seed):
     """×0.6 in the targeted areas after the start: the estimate centres on 0.6 and the interval covers it."""
