@@ -64,17 +64,20 @@ ITEM_ERRORS = {
 
 RESULT = {
     "type": "object",
-    "required": ["created", "existing", "results"],
+    "required": ["created", "existing", "updated", "results"],
     "properties": {
         "created": {"type": "integer", "minimum": 0},
-        "existing": {"type": "integer", "minimum": 0},
+        "existing": {"type": "integer", "minimum": 0, "description": "Already stored with the same content."},
+        "updated": {"type": "integer", "minimum": 0,
+                    "description": "Already stored, not yet reviewed, and updated with the content sent."},
         "results": {"type": "array", "items": {
-            "type": "object", "required": ["id", "report_id", "status", "created"],
+            "type": "object", "required": ["id", "report_id", "status", "created", "updated"],
             "properties": {
                 "id": {"type": "string"},
                 "report_id": {"type": "string", "format": "uuid"},
                 "status": {"type": "string", "enum": ["new", "accepted", "rejected", "duplicate"]},
                 "created": {"type": "boolean"},
+                "updated": {"type": "boolean"},
             }}},
     },
 }
@@ -124,8 +127,9 @@ EXAMPLE_INCIDENT = {
     "category": "skadegorelse", "setting": "public", "place": "Vid busshållplatsen",
     "latitude": 59.428, "longitude": 17.951, "description": "Krossad glasruta i väntkuren.",
 }
-EXAMPLE_RESULT = {"created": 1, "existing": 0, "results": [
-    {"id": "ext-2026-000123", "report_id": "0b6f7c1e-8f7e-4c61-9d0b-2f9a3c7d5e41", "status": "new", "created": True}]}
+EXAMPLE_RESULT = {"created": 1, "existing": 0, "updated": 0, "results": [
+    {"id": "ext-2026-000123", "report_id": "0b6f7c1e-8f7e-4c61-9d0b-2f9a3c7d5e41", "status": "new", "created": True,
+     "updated": False}]}
 EXAMPLE_422 = {"error": "invalid_incidents", "message": "Some incidents are invalid; nothing was stored.",
                "message_sv": "Några händelser är ogiltiga; inget har sparats.",
                "items": [{"index": 0, "id": "ext-1", "errors": [
@@ -194,12 +198,15 @@ _DOCUMENT = {
                 "responses": {
                     "201": {"description": "At least one report was created.", "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/IncidentResult"}, "example": EXAMPLE_RESULT}}},
-                    "200": {"description": "Every id was already stored; nothing was created.",
+                    "200": {"description": "Every id was already stored; nothing was created. Unreviewed reports "
+                                           "sent with changed content were updated (``updated``).",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IncidentResult"}}}},
                     "400": _error("Malformed JSON, wrong content type or a body of the wrong shape."),
                     "401": _error("Missing, malformed, unknown or revoked token.", EXAMPLE_401),
                     "403": _error("The token lacks the incidents:write scope."),
-                    "409": _error("A concurrent request stored some of the ids; send again."),
+                    "409": _error("A concurrent request stored some of the ids (``conflict``: send again), or an id "
+                                  "was sent with changed content for a report an analyst has already reviewed "
+                                  "(``already_reviewed``, listing those ids in ``items``): nothing was stored."),
                     "413": _error(f"More than {MAX_BATCH} incidents, or the body is too large."),
                     "422": _error("Some incidents are invalid; nothing was stored.", EXAMPLE_422),
                     "429": _error("Too many requests for this token."),

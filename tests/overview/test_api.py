@@ -77,9 +77,65 @@ def test_resending_the_same_id_returns_the_existing_report_and_creates_nothing(a
     again = api.post(secret, body)
     assert again.status_code == 200
     data = again.get_json()
-    assert data == {"created": 0, "existing": 1, "results": [
-        {"id": "same-1", "report_id": first["results"][0]["report_id"], "status": "new", "created": False}]}
+    assert data == {"created": 0, "existing": 1, "updated": 0, "results": [
+        {"id": "same-1", "report_id": first["results"][0]["report_id"], "status": "new", "created": False,
+         "updated": False}]}
     assert api.count() == 1
+
+
+def test_resending_an_unreviewed_id_with_changed_content_updates_the_report(api, app, incidents):
+    from app.overview.models import IncidentReport, ReportRevision
+
+    _, secret = api.token()
+    other = incidents.area(code=f"{api.area.code}-b")
+    first = api.post(secret, api.incident(id="fix-1", description="Första texten.", place="Torget")).get_json()
+    report_id = uuid.UUID(first["results"][0]["report_id"])
+    corrected = api.incident(id="fix-1", description="Rättad text.", place="Torget",
+                             occurred_at="2026-11-27T21:00:00+01:00", latitude=59.4, longitude=17.9)
+    corrected["area"] = other.code
+    resp = api.post(secret, corrected)
+    assert resp.status_code == 200
+    data = resp.get_json()
+    assert (data["created"], data["existing"], data["updated"]) == (0, 0, 1)
+    assert data["results"][0]["updated"] is True and data["results"][0]["report_id"] == str(report_id)
+    report = api.db.get(IncidentReport, report_id)
+    api.db.refresh(report)
+    assert report.area_id == other.id and (report.iso_year, report.iso_week) == (2026, 48)
+    assert report.latitude == 59.4 and report.status.value == "new"
+    with app.app_context():
+        assert report.description == "Rättad text." and report.place == "Torget"
+    (revision,) = api.db.scalars(select(ReportRevision).where(ReportRevision.report_id == report_id,
+                                                              ReportRevision.action == "corrected_by_sender")).all()
+    changes = json.loads(revision.changes)
+    assert set(changes) == {"occurred_at", "area_id", "latitude", "longitude", "description"}
+    assert changes["description"] == [None, None] and "Rättad" not in revision.changes
+    # Sent again unchanged: nothing more happens.
+    again = api.post(secret, corrected).get_json()
+    assert (again["existing"], again["updated"]) == (1, 0)
+
+
+def test_resending_a_reviewed_id_with_changed_content_is_409_and_changes_nothing(api, app, factory):
+    from app.overview.models import IncidentReport, ReportStatus
+
+    _, secret = api.token()
+    first = api.post(secret, {"incidents": [api.incident(id="rev-1", description="Original."),
+                                            api.incident(id="rev-2")]}).get_json()
+    report = api.db.get(IncidentReport, uuid.UUID(first["results"][0]["report_id"]))
+    report.status = ReportStatus.ACCEPTED
+    api.db.flush()
+    resp = api.post(secret, {"incidents": [api.incident(id="rev-1", description="Ändrad."),
+                                           api.incident(id="rev-2", description="Ny text."),
+                                           api.incident(id="rev-3")]})
+    assert resp.status_code == 409
+    data = resp.get_json()
+    assert data["error"] == "already_reviewed" and "analytikern" in data["message_sv"]
+    assert data["items"] == [{"id": "rev-1", "report_id": str(report.id), "status": "accepted"}]
+    assert api.count() == 2  # rev-3 was not stored either
+    api.db.refresh(report)
+    with app.app_context():
+        assert report.description == "Original."
+    # The same content as stored is still an idempotent replay.
+    assert api.post(secret, api.incident(id="rev-1", description="Original.")).status_code == 200
 
 
 def test_batch_is_all_or_nothing_with_errors_per_item(api):

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timezone
 from typing import Any
 
 from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.db import db, utcnow
 from app.overview.importing.rows import MESSAGES, MESSAGES_EN, Lookup, build_incident
-from app.overview.models import IncidentReport, ReportSource, ReportStatus
-from app.overview.service import new_report
+from app.overview.models import IncidentReport, ReportRevision, ReportSource, ReportStatus, Setting
+from app.overview.reporting.filing import plain_value
+from app.overview.service import local_week, new_report
 
 MAX_BATCH = 500
 FIELDS = ("id", "occurred_at", "occurred_until", "area", "category", "setting", "place", "latitude", "longitude",
@@ -60,8 +64,11 @@ def read_items(payload: Any) -> list:
 def receive_incidents(items: list, organisation_id: int) -> tuple[int, dict]:
     """Validate every item, then store the new ones (status new, source api) as the organisation's reports.
 
-    Items whose id the organisation already sent return the stored report's
-    status and create nothing. Any invalid item → ApiProblem 422 listing every
+    An id the organisation already sent, with the same content, returns the stored report's status and
+    changes nothing. With changed content it updates the report while no analyst has reviewed it (status
+    new: a revision "corrected_by_sender" names the changed fields, never the texts), and otherwise the
+    whole call is refused with ApiProblem 409 "already_reviewed" naming those ids: nothing is stored, and
+    the sender asks the analyst to correct the report. Any invalid item → ApiProblem 422 listing every
     item's errors; nothing is stored.
     """
     lookup = Lookup(by_name=False)
@@ -91,11 +98,24 @@ def receive_incidents(items: list, organisation_id: int) -> tuple[int, dict]:
     existing = {report.external_id: report for report in db.session.scalars(
         select(IncidentReport).where(IncidentReport.organisation_id == organisation_id,
                                      IncidentReport.external_id.in_([i.external_id for i in incidents])))}
-    results, created = [], []
+    reviewed = [{"id": i.external_id, "report_id": str(existing[i.external_id].id),
+                 "status": existing[i.external_id].status.value}
+                for i in incidents if i.external_id in existing
+                and existing[i.external_id].status != ReportStatus.NEW and _changed(existing[i.external_id], i)]
+    if reviewed:
+        raise ApiProblem(409, "already_reviewed",
+                         "Some reports have been reviewed and cannot be changed through the API; nothing was "
+                         "stored. Ask the analyst to correct them.",
+                         "Några rapporter är redan granskade och kan inte ändras via API:et; inget har sparats. "
+                         "Be analytikern att rätta dem.", items=reviewed)
+    results, created, updated = [], [], []
     savepoint = db.session.begin_nested()
     try:
         for incident in incidents:
             found = existing.get(incident.external_id)
+            if found is not None and _changed(found, incident):
+                _update(found, incident)
+                updated.append(found)
             if found is None:
                 found = new_report(
                     occurred_at=incident.occurred_at, occurred_until=incident.occurred_until,
@@ -108,15 +128,67 @@ def receive_incidents(items: list, organisation_id: int) -> tuple[int, dict]:
             results.append((incident.external_id, found, found in created))
         db.session.flush()
         savepoint.commit()
-    except IntegrityError:
+    except (IntegrityError, StaleDataError):  # the same ids stored or updated by a concurrent call
         savepoint.rollback()
         raise ApiProblem(409, "conflict", "Another request stored some of these ids at the same time; send again.",
                          "Ett annat anrop sparade några av dessa id samtidigt; skicka igen.") from None
     body = {
         "created": len(created),
-        "existing": len(results) - len(created),
-        "results": [{"id": ext, "report_id": str(report.id), "status": report.status.value, "created": new}
+        "existing": len(results) - len(created) - len(updated),
+        "updated": len(updated),
+        "results": [{"id": ext, "report_id": str(report.id), "status": report.status.value, "created": new,
+                     "updated": report in updated}
                     for ext, report, new in results],
     }
     return (201 if created else 200), body
 
+
+
+def _content(incident) -> dict:
+    """What the sender sent that the stored report keeps, as plain comparable values."""
+    until = incident.occurred_until
+    return {"fingerprint": incident.fingerprint,
+            "occurred_until": until.astimezone(timezone.utc).replace(microsecond=0) if until else None,
+            "setting": Setting(incident.setting) if incident.setting else None,
+            "latitude": incident.latitude, "longitude": incident.longitude}
+
+
+def _changed(report: IncidentReport, incident) -> bool:
+    """True when the content sent differs from the stored report (the fingerprint covers time, area,
+    category, place and description; the rest is compared field by field)."""
+    until = report.occurred_until
+    stored = {"fingerprint": report.fingerprint,
+              "occurred_until": until.astimezone(timezone.utc).replace(microsecond=0) if until else None,
+              "setting": report.setting, "latitude": report.latitude, "longitude": report.longitude}
+    return stored != _content(incident)
+
+
+def _update(report: IncidentReport, incident) -> None:
+    """Apply a sender's correction to an unreviewed report, with a revision naming the changed fields."""
+    values = {"occurred_at": incident.occurred_at, "occurred_until": incident.occurred_until,
+              "area_id": incident.area_id, "category_id": incident.category_id,
+              "setting": Setting(incident.setting) if incident.setting else report.setting,
+              "latitude": incident.latitude, "longitude": incident.longitude}
+    changes = {}
+    for name, value in values.items():
+        old = getattr(report, name)
+        if name.startswith("occurred"):
+            same = (old is None and value is None) or (old is not None and value is not None
+                                                      and old.astimezone(timezone.utc) == value.astimezone(timezone.utc))
+        else:
+            same = old == value
+        if not same:
+            changes[name] = [plain_value(old), plain_value(value)]
+            setattr(report, name, value)
+    if "occurred_at" in changes:
+        report.local_date, report.iso_year, report.iso_week = local_week(values["occurred_at"])
+    # The texts are re-encrypted with the row's key (as a reporter's correction); named, never their text.
+    if (incident.place or None) != report.place:
+        report.place = incident.place or None
+        changes["place"] = [None, None]
+    if (incident.description or None) != report.description:
+        report.description = incident.description or None
+        changes["description"] = [None, None]
+    report.fingerprint = incident.fingerprint
+    db.session.add(ReportRevision(report_id=report.id, by_id=None, action="corrected_by_sender",
+                                  changes=json.dumps(changes, ensure_ascii=False)))

@@ -34,6 +34,7 @@ SOURCE_LABELS = {
 HISTORY_LABELS = {
     "created": _l("Rapporterad"),
     "corrected": _l("Rättad av rapportören"),
+    "corrected_by_sender": _l("Rättad av avsändaren (API)"),
     "accepted": _l("Godkänd"),
     "rejected": _l("Avvisad"),
     "duplicate": _l("Markerad som dubblett"),

@@ -52,7 +52,8 @@ def incidents_create():
     except ApiProblem as problem:
         record_call("api.incidents", outcome="failed", error=problem.code)
         return _problem(problem)
-    record_call("api.incidents", received=len(items), created=result["created"], existing=result["existing"])
+    record_call("api.incidents", received=len(items), created=result["created"], existing=result["existing"],
+                updated=result["updated"])
     return jsonify(result), status
 
 
