@@ -46,3 +46,26 @@ def test_own_list_is_paginated(app, client, db, login_as, incidents):
     second = client.get("/reports/mine?page=2").text
     assert "Sida 1 av 2" in first and "Sida 2 av 2" in second
     assert first.count("Plats 0") == size and second.count("Plats 0") == 2
+
+
+def test_the_reporter_sees_why_a_report_was_rejected_and_another_reporter_does_not(client, db, login_as, incidents,
+                                                                                  factory):
+    from app.overview.models import IncidentReport
+
+    area, category = incidents.area(), incidents.category()
+    me = login_as("reporter", kind="youth")
+    rejected = incidents.report(area=area, category=category, reporter=me, status="rejected", place="Parken")
+    db.get(IncidentReport, rejected.id).reject_reason = "Händelsen ligger utanför kommunen."
+    duplicate = incidents.report(area=area, category=category, reporter=me, status="duplicate", place="Torget")
+    db.flush()
+
+    mine = client.get("/reports/mine").text
+    assert "Skäl: Händelsen ligger utanför kommunen." in mine
+    page = client.get(f"/reports/{rejected.id}/edit")
+    assert page.status_code == 200
+    assert "Varför rapporten avvisades:" in page.text and "Händelsen ligger utanför kommunen." in page.text
+    assert "räknas bara en gång" in client.get(f"/reports/{duplicate.id}/edit").text
+
+    login_as("reporter", kind="youth")  # another reporter of the same organisation
+    assert "utanför kommunen" not in client.get("/reports/mine").text
+    assert client.get(f"/reports/{rejected.id}/edit").status_code in (403, 404)
