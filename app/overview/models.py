@@ -98,6 +98,8 @@ class IncidentReport(EncryptedRecord, TimestampMixin, db.Model):
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     #: End of the time window, if the reporter gave one.
     occurred_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The source gave only a date: occurred_at is local noon of it and pages say "tid okänd".
+    time_unknown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     #: occurred_at as a Europe/Stockholm calendar date and its ISO week: what the overview groups by.
     local_date: Mapped[date] = mapped_column(Date)
     iso_year: Mapped[int] = mapped_column(Integer)

@@ -33,6 +33,9 @@ class Analysis:
     total: int = 0
     #: Line numbers of the first few valid rows, for the preview's sample.
     sample: list[tuple[int, Incident]] = field(default_factory=list)
+    #: (line, code) of valid rows the analyst should check: "time_unknown" (a date without a time),
+    #: "ambiguous_time" (a local time in the hour repeated when summer time ends).
+    flags: list[tuple[int, str]] = field(default_factory=list)
 
 
 def analyse(text: str, layout: CsvLayout, organisation_id: int, now: datetime, *, lookup: Lookup | None = None,
@@ -54,6 +57,10 @@ def analyse(text: str, layout: CsvLayout, organisation_id: int, now: datetime, *
             result.errors.extend((line, name, code) for name, code in errors)
             continue
         valid.append(incident)
+        if incident.time_unknown:
+            result.flags.append((line, "time_unknown"))
+        if incident.ambiguous:
+            result.flags.append((line, "ambiguous_time"))
         if len(result.sample) < sample_size:
             result.sample.append((line, incident))
 

@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from app.db import db
 from app.overview.models import Area, Category, Setting
-from app.overview.service import STOCKHOLM, local_week
+from app.overview.importing.dates import parse_local
+from app.overview.service import local_week
 
 MAX_PLACE = 200
 MAX_DESCRIPTION = 4000
@@ -30,7 +31,8 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 MESSAGES = {
     "required": _l("Värde saknas."),
-    "bad_datetime": _l("Ogiltig tidpunkt (använd t.ex. 2026-11-25 14:05)."),
+    "bad_datetime": _l("Ogiltig tidpunkt (använd t.ex. 2026-11-25 14:05, 25/11/2026 14:05, 25.11.2026 eller "
+                       "25 nov 2026; en tid som inte finns när sommartiden börjar går inte heller)."),
     "no_offset": _l("Tidpunkten saknar tidszon (t.ex. +01:00 eller Z)."),
     "future": _l("Tidpunkten ligger i framtiden."),
     "too_old": _l("Tidpunkten är före år 2000."),
@@ -126,6 +128,10 @@ class Incident:
     longitude: float | None
     description: str | None
     external_id: str | None
+    #: The source gave a date without a time (stored as local noon, shown as "tid okänd").
+    time_unknown: bool = False
+    #: The local time lies in the hour repeated when summer time ends (read as the first occurrence).
+    ambiguous: bool = False
 
     @property
     def week(self):
@@ -142,22 +148,10 @@ class Incident:
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-_DOT_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2})\.(\d{2})$")
-
-
 def parse_local_datetime(text: str) -> datetime:
-    """A CSV time: ISO 8601 with or without an offset; without one it is Stockholm local time. Raises ValueError."""
-    text = text.strip()
-    match = _DOT_TIME.match(text)
-    if match:
-        text = f"{match[1]} {int(match[2]):02d}:{match[3]}"
-    value = datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=STOCKHOLM)
-    try:
-        return value.astimezone(timezone.utc)
-    except OverflowError:
-        raise ValueError("bad_datetime") from None
+    """A CSV time (app.overview.importing.dates: ISO 8601, dd/mm/yyyy, d.m.yyyy, d mmm yyyy, with or without
+    a time) as UTC. Raises ValueError."""
+    return parse_local(text).at
 
 
 def parse_api_datetime(value) -> datetime:
@@ -230,14 +224,19 @@ def build_incident(values: dict, lookup: Lookup, now: datetime, *, api: bool = F
     parse = parse_api_datetime if api else parse_local_datetime
 
     occurred_at = occurred_until = None
+    time_unknown = ambiguous = False
     raw_at = values.get("occurred_at")
     if not api and not (raw_at or "").strip() and (values.get("date") or "").strip():
-        raw_at = f"{values['date'].strip()} {(values.get('time') or '00:00').strip() or '00:00'}"
+        raw_at = f"{values['date'].strip()} {(values.get('time') or '').strip()}".strip()
     if raw_at is None or (isinstance(raw_at, str) and not raw_at.strip()):
         errors.append(("occurred_at", "required"))
     else:
         try:
-            occurred_at = parse(raw_at)
+            if api:
+                occurred_at = parse(raw_at)
+            else:
+                local = parse_local(raw_at)
+                occurred_at, time_unknown, ambiguous = local.at, local.time_unknown, local.ambiguous
         except ValueError as exc:
             errors.append(("occurred_at", "no_offset" if str(exc) == "no_offset" else "bad_datetime"))
         else:
@@ -310,5 +309,5 @@ def build_incident(values: dict, lookup: Lookup, now: datetime, *, api: bool = F
         occurred_at=occurred_at, occurred_until=occurred_until, area_id=area[0], area_code=area[1],
         category_id=category[0], category_code=category[1], setting=setting, place=place,
         latitude=coordinates["latitude"], longitude=coordinates["longitude"], description=description,
-        external_id=external_id,
+        external_id=external_id, time_unknown=time_unknown, ambiguous=ambiguous,
     ), []

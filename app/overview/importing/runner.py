@@ -127,7 +127,8 @@ def prepare_rows(incidents: list[Incident], *, organisation_id: int, job_id: uui
             place = _place.encrypt(row, incident.place.encode("utf-8"))
         rows.append({
             "id": row_id, "data_key_id": key.id, "occurred_at": incident.occurred_at,
-            "occurred_until": incident.occurred_until, "local_date": day, "iso_year": iso_year, "iso_week": iso_week,
+            "occurred_until": incident.occurred_until, "time_unknown": incident.time_unknown, "local_date": day,
+            "iso_year": iso_year, "iso_week": iso_week,
             "area_id": incident.area_id, "category_id": incident.category_id, "setting": incident.setting,
             "place_ct": place, "latitude": incident.latitude, "longitude": incident.longitude,
             "description_ct": blob, "status": status, "reject_reason": None, "duplicate_of_id": None,

@@ -73,8 +73,10 @@ def create_import(raw: bytes, *, filename: str | None, organisation_id: int, use
         "errors": result.errors[:MAX_LISTED_ERRORS],
         "error_count": len(result.errors),
         "valid": len(result.fresh),
-        "sample": [[line, i.occurred_at.isoformat(), i.area_code, i.category_code, i.setting.value]
+        "sample": [[line, i.occurred_at.isoformat(), i.area_code, i.category_code, i.setting.value, i.time_unknown]
                    for line, i in result.sample],
+        "flags": result.flags[:MAX_LISTED_ERRORS],
+        "flag_count": len(result.flags),
         "imported_before": earlier.isoformat() if earlier else None,
     }
     job = ImportJob(

@@ -75,8 +75,9 @@ def import_preview(job_id: str):
         pages = max(1, math.ceil(len(errors) / ERRORS_PER_PAGE))
         page = min(page_arg(), pages)
         shown = errors[(page - 1) * ERRORS_PER_PAGE:page * ERRORS_PER_PAGE]
-        sample = [(line, datetime.fromisoformat(at), area, category, setting)
-                  for line, at, area, category, setting in mapping.get("sample", [])]
+        # (line, at, area, category, setting, time unknown); previews stored before the flag have five.
+        sample = [(row[0], datetime.fromisoformat(row[1]), *row[2:5], bool(row[5:6] and row[5]))
+                  for row in mapping.get("sample", [])]
         earlier = mapping.get("imported_before")
         return render_template(
             "imports/preview.html", job=job, mapping=mapping, errors=shown, page=page, pages=pages, sample=sample,

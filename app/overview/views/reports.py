@@ -23,6 +23,16 @@ from app.security.audit import audited_read
 from app.security.authz import authorize, can, gate, requires
 from app.security.permissions import Permission
 
+
+@reports_bp.app_template_filter("incident_time")
+def incident_time(report) -> str:
+    """When a report happened: "2026-03-10 14:05", or "2026-03-11, tid okänd" for a date without a time."""
+    from app.web import local_date, local_datetime
+
+    if getattr(report, "time_unknown", False):
+        return f"{local_date(report.occurred_at)}, {_('tid okänd')}"
+    return local_datetime(report.occurred_at)
+
 DESCRIPTION = "incident.description"
 
 
