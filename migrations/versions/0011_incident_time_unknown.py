@@ -17,8 +17,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('incident_report', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('time_unknown', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # A plain ADD COLUMN (SQLite supports it with a default): a batch copy of incident_report would rebuild
+    # the table and, with its self-referencing foreign key, take minutes on a filled database.
+    op.add_column('incident_report', sa.Column('time_unknown', sa.Boolean(), server_default=sa.false(),
+                                               nullable=False))
 
 
 def downgrade():
