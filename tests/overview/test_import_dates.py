@@ -88,3 +88,13 @@ def test_the_preview_flags_rows_to_check_and_the_import_keeps_time_unknown(clien
     listing = client.get("/reports/").text
     assert "2026-03-11, tid okänd" in listing
     assert "2026-03-11, tid okänd" in client.get(f"/reports/{stored['D2'].id}").text
+
+
+def test_the_preview_names_areas_and_categories_not_their_codes(client, db, login_as, factory, taxonomy):
+    login_as("analyst")
+    t = taxonomy
+    rows = [["N1", "10/03/2026 14:05", t["centrum"].code, t["klotter"].code, "offentlig", "", ""]]
+    job = job_of(db, upload(client, csv_text(t, rows).encode("utf-8"), factory.agency(kind="housing")))
+    sample = client.get(f"/reports/import/{job.id}").text.split("De första giltiga raderna", 1)[1].split("</table>")[0]
+    assert t["centrum"].name in sample and t["klotter"].name_sv in sample
+    assert f">{t['centrum'].code}<" not in sample and f">{t['klotter'].code}<" not in sample

@@ -10,15 +10,17 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from app.admin.service import agency_choices
+from app.db import db
 from app.overview import export as exporting
 from app.overview.forms_import import ImportCancelForm, ImportConfirmForm, ImportUploadForm
 from app.overview.importing import service
 from app.overview.importing.csvfile import FIELD_LABELS
 from app.overview.importing.rows import MESSAGES
 from app.overview.importing.service import STATUS_LABELS
-from app.overview.models import ImportJob, ImportStatus
+from app.overview.models import Area, Category, ImportJob, ImportStatus
 from app.overview.service import ReportError
 from app.overview.views import form_status, page_arg, reports_bp
 from app.security.audit import audited_read
@@ -76,8 +78,16 @@ def import_preview(job_id: str):
         page = min(page_arg(), pages)
         shown = errors[(page - 1) * ERRORS_PER_PAGE:page * ERRORS_PER_PAGE]
         # (line, at, area, category, setting, time unknown); previews stored before the flag have five.
-        sample = [(row[0], datetime.fromisoformat(row[1]), *row[2:5], bool(row[5:6] and row[5]))
-                  for row in mapping.get("sample", [])]
+        # The preview names areas and categories as people know them, not by their codes.
+        raw = mapping.get("sample", [])
+        english = str(get_locale()).startswith("en")
+        areas = dict(db.session.execute(select(Area.code, Area.name).where(
+            Area.code.in_({row[2] for row in raw}))).all())
+        categories = {code: (en if english else sv) for code, sv, en in db.session.execute(
+            select(Category.code, Category.name_sv, Category.name_en).where(
+                Category.code.in_({row[3] for row in raw})))}
+        sample = [(row[0], datetime.fromisoformat(row[1]), areas.get(row[2], row[2]),
+                   categories.get(row[3], row[3]), row[4], bool(row[5:6] and row[5])) for row in raw]
         earlier = mapping.get("imported_before")
         return render_template(
             "imports/preview.html", job=job, mapping=mapping, errors=shown, page=page, pages=pages, sample=sample,
