@@ -98,3 +98,4 @@ def test_the_preview_names_areas_and_categories_not_their_codes(client, db, logi
     sample = client.get(f"/reports/import/{job.id}").text.split("De första giltiga raderna", 1)[1].split("</table>")[0]
     assert t["centrum"].name in sample and t["klotter"].name_sv in sample
     assert f">{t['centrum'].code}<" not in sample and f">{t['klotter'].code}<" not in sample
+    assert "Importera 1 rad<" in client.get(f"/reports/import/{job.id}").text  # ngettext: 1 rad, 2 rader

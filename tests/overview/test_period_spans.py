@@ -114,3 +114,9 @@ def test_a_period_pdf_says_it_is_running(client, login_as, incidents):
     assert pdf.status_code == 200
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf.data, capture_output=True, check=True).stdout.decode()
     assert "Pågående period" in text
+
+
+def test_a_one_day_period_says_dag_and_a_longer_one_dagar(client, login_as):
+    login_as("analyst")
+    assert "2026-03-10 – 2026-03-10 (1 dag)" in client.get("/overview/period?start=2026-03-10&end=2026-03-10").text
+    assert "2026-03-10 – 2026-03-11 (2 dagar)" in client.get("/overview/period?start=2026-03-10&end=2026-03-11").text

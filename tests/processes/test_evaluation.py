@@ -230,6 +230,7 @@ def test_did_absolute_without_any_spread_falls_back_on_poisson_variance():
     assert interval.high < 0
 
 
+@pytest.mark.engine_independent
 def test_did_ratio_is_the_interaction_of_a_quasi_poisson_regression():
     """Against statsmodels: log μ = group + period + group × period on the weekly counts, scale = Pearson χ²/df."""
     import math
@@ -258,6 +259,7 @@ def test_did_ratio_is_the_interaction_of_a_quasi_poisson_regression():
     assert interval.high == pytest.approx(math.exp(fit.params[3] + q * fit.bse[3]), rel=1e-9)
 
 
+@pytest.mark.engine_independent
 def test_did_ratio_never_narrows_below_poisson():
     import math
 
@@ -269,6 +271,7 @@ def test_did_ratio_never_narrows_below_poisson():
     assert interval.low == pytest.approx(0.5 * math.exp(-stats.t.ppf(0.975, 20) * se), rel=1e-9)
 
 
+@pytest.mark.engine_independent
 def test_did_ratio_refuses_an_empty_group():
     with pytest.raises(ValueError):
         ev.did_ratio([0, 0], [1, 2], [3, 4], [5, 6])
