@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -24,6 +24,7 @@ from app.extensions import db
 from app.overview.figures import period_figures, shift_week
 from app.overview.figures import hotspots as hotspot_rule
 from app.overview.figures.aggregate import week_ranges, week_counts_query
+from app.overview.figures.weeks import weeks_touching
 from app.overview.models import Area, Category, IncidentReport, ReportStatus
 from app.processes.dates import is_late, local_today
 from app.processes.labels import (INTERVENTION_KIND_LABELS, PROCESS_STATUS_LABELS, PROCESS_TYPE_LABELS,
@@ -186,13 +187,7 @@ def _monthly(start: date, end: date) -> tuple[dict[tuple[int, int], int], dict[t
 def year_weeks(year: int) -> list[tuple[int, int]]:
     """The ISO weeks with at least one day in the calendar year ``year`` (the first and last may be partial
     and belong to the ISO year before or after)."""
-    first, last = date(year, 1, 1), date(year, 12, 31)
-    monday = first - timedelta(days=first.weekday())
-    weeks = []
-    while monday <= last:
-        weeks.append(tuple(monday.isocalendar()[:2]))
-        monday += timedelta(weeks=1)
-    return weeks
+    return [week for week, _days in weeks_touching(date(year, 1, 1), date(year, 12, 31))]
 
 
 def week_label(iso_year: int, iso_week: int, year: int) -> str:

@@ -257,7 +257,7 @@ def period_figures(start: date, end: date, polygons: dict[int, str | None] | Non
     7 for a partial first or last week], total: [counts], by_category: [[counts] per category]}.
     Given a ``polygons`` dict, also fills it with area id → polygon JSON for the map.
     """
-    from app.overview.figures.weeks import local_today
+    from app.overview.figures.weeks import local_today, weeks_touching
 
     if end < start:
         raise ValueError("the period ends before it starts")
@@ -300,12 +300,8 @@ def period_figures(start: date, end: date, polygons: dict[int, str | None] | Non
         return {"count": count, "previous": previous if through else None,
                 "vs_previous": _change(count, previous if through else None)}
 
-    trend_weeks, week_days = [], []
-    monday = start - timedelta(days=start.weekday())
-    while monday <= (through or end):
-        trend_weeks.append(tuple(monday.isocalendar()[:2]))
-        week_days.append((min(monday + timedelta(days=6), through or end) - max(monday, start)).days + 1)
-        monday += timedelta(weeks=1)
+    touching = weeks_touching(start, through or end)
+    trend_weeks, week_days = [week for week, _days in touching], [days for _week, days in touching]
 
     return {
         "start": start.isoformat(),

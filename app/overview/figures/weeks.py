@@ -28,6 +28,17 @@ def is_valid_week(iso_year: int, iso_week: int) -> bool:
     return True
 
 
+def weeks_touching(first: date, last: date) -> list[tuple[tuple[int, int], int]]:
+    """((iso_year, iso_week), days of it inside first..last) for every ISO week with a day in that span."""
+    weeks = []
+    monday = first - timedelta(days=first.weekday())
+    while monday <= last:
+        days = (min(monday + timedelta(days=6), last) - max(monday, first)).days + 1
+        weeks.append((tuple(monday.isocalendar()[:2]), days))
+        monday += timedelta(weeks=1)
+    return weeks
+
+
 def weeks_in_year(iso_year: int) -> int:
     """52 or 53: 28 December always lies in the last ISO week of its year."""
     return date(iso_year, 12, 28).isocalendar()[1]

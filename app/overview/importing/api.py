@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timezone
 from typing import Any
 
 from flask_babel import force_locale
@@ -14,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.db import db, utcnow
 from app.overview.importing.rows import MESSAGES, MESSAGES_EN, Lookup, build_incident
 from app.overview.models import IncidentReport, ReportRevision, ReportSource, ReportStatus, Setting
-from app.overview.reporting.filing import plain_value
+from app.overview.reporting.filing import plain_value, same_instant
 from app.overview.service import local_week, new_report
 
 MAX_BATCH = 500
@@ -144,44 +143,32 @@ def receive_incidents(items: list, organisation_id: int) -> tuple[int, dict]:
 
 
 
-def _content(incident) -> dict:
-    """What the sender sent that the stored report keeps, as plain comparable values."""
-    until = incident.occurred_until
-    return {"fingerprint": incident.fingerprint,
-            "occurred_until": until.astimezone(timezone.utc).replace(microsecond=0) if until else None,
-            "setting": Setting(incident.setting) if incident.setting else None,
+def _plain_changes(report: IncidentReport, incident) -> dict[str, list]:
+    """{field: [stored, sent]} of the plain fields that differ (the texts are compared only on update)."""
+    sent = {"occurred_at": incident.occurred_at, "occurred_until": incident.occurred_until,
+            "area_id": incident.area_id, "category_id": incident.category_id, "setting": Setting(incident.setting),
             "latitude": incident.latitude, "longitude": incident.longitude}
+    changes = {}
+    for name, value in sent.items():
+        old = getattr(report, name)
+        if not (same_instant(old, value) if name.startswith("occurred") else old == value):
+            changes[name] = [plain_value(old), plain_value(value)]
+    return changes
 
 
 def _changed(report: IncidentReport, incident) -> bool:
-    """True when the content sent differs from the stored report (the fingerprint covers time, area,
-    category, place and description; the rest is compared field by field)."""
-    until = report.occurred_until
-    stored = {"fingerprint": report.fingerprint,
-              "occurred_until": until.astimezone(timezone.utc).replace(microsecond=0) if until else None,
-              "setting": report.setting, "latitude": report.latitude, "longitude": report.longitude}
-    return stored != _content(incident)
+    """True when the content sent differs from the stored report: the fingerprint covers time, area,
+    category, place and description; the plain fields are compared one by one."""
+    return report.fingerprint != incident.fingerprint or bool(_plain_changes(report, incident))
 
 
 def _update(report: IncidentReport, incident) -> None:
     """Apply a sender's correction to an unreviewed report, with a revision naming the changed fields."""
-    values = {"occurred_at": incident.occurred_at, "occurred_until": incident.occurred_until,
-              "area_id": incident.area_id, "category_id": incident.category_id,
-              "setting": Setting(incident.setting) if incident.setting else report.setting,
-              "latitude": incident.latitude, "longitude": incident.longitude}
-    changes = {}
-    for name, value in values.items():
-        old = getattr(report, name)
-        if name.startswith("occurred"):
-            same = (old is None and value is None) or (old is not None and value is not None
-                                                      and old.astimezone(timezone.utc) == value.astimezone(timezone.utc))
-        else:
-            same = old == value
-        if not same:
-            changes[name] = [plain_value(old), plain_value(value)]
-            setattr(report, name, value)
+    changes = _plain_changes(report, incident)
+    for name in changes:
+        setattr(report, name, getattr(incident, name) if name != "setting" else Setting(incident.setting))
     if "occurred_at" in changes:
-        report.local_date, report.iso_year, report.iso_week = local_week(values["occurred_at"])
+        report.local_date, report.iso_year, report.iso_week = local_week(incident.occurred_at)
     # The texts are re-encrypted with the row's key (as a reporter's correction); named, never their text.
     if (incident.place or None) != report.place:
         report.place = incident.place or None

@@ -173,7 +173,7 @@ def plain_value(value):
     return value
 
 
-def _same_instant(a: datetime | None, b: datetime | None) -> bool:
+def same_instant(a: datetime | None, b: datetime | None) -> bool:
     if a is None or b is None:
         return a is b
     if a.tzinfo is None:
@@ -221,7 +221,7 @@ def correct_report(report: IncidentReport, user, inp: IncidentInput, *, expected
     changes = {}
     for name, value in new_values.items():
         old = getattr(report, name)
-        same = _same_instant(old, value) if name.startswith("occurred") else old == value
+        same = same_instant(old, value) if name.startswith("occurred") else old == value
         if not same:
             changes[name] = [plain_value(old), plain_value(value)]
     if "place" in changes:
