@@ -270,13 +270,12 @@ def period_figures(start: date, end: date, polygons: dict[int, str | None] | Non
     prev_start, prev_whole_end = previous_period(start, end)
     # The same span of the earlier period as the one counted now (all of it when the period is over).
     prev_end = prev_whole_end if status == "complete" else same_span_end(start, end, through or start)
-    counted_end = through or start - timedelta(days=1)  # a future period counts nothing
 
     rows = db.session.execute(
         select(R.iso_year, R.iso_week, R.category_id, R.area_id, func.count())
-        .where(R.status == ReportStatus.ACCEPTED, R.local_date.between(start, counted_end))
+        .where(R.status == ReportStatus.ACCEPTED, R.local_date.between(start, through))
         .group_by(R.iso_year, R.iso_week, R.category_id, R.area_id)
-    ).all() if through else []
+    ).all() if through else []  # a future period counts nothing
     prev_rows = db.session.execute(
         select(R.category_id, R.area_id, func.count())
         .where(R.status == ReportStatus.ACCEPTED, R.local_date.between(prev_start, prev_end))
