@@ -188,7 +188,7 @@ def _action(meeting: Meeting, title: str, agency, due: date, status: WorkStatus 
 def _est_agenda(today: date, analyst) -> tuple[tuple[int, int], dict]:
     """Last ISO week and its agenda, frozen as the EST meeting opened it: hotspots and the analysts' analysis."""
     from app.overview import publishing
-    from app.processes.meetings import proposed_agenda
+    from app.processes.est import proposed_agenda
 
     iso = (today - timedelta(weeks=1)).isocalendar()
     if publishing.get_note(iso.year, iso.week) is None and analyst is not None:

@@ -14,7 +14,7 @@ from app.processes.form_fields import safe_id as to_id
 from app.processes.form_fields import select as _select
 from app.processes.form_fields import version_field as _version_field
 from app.processes.labels import WORK_STATUS_LABELS
-from app.processes.meetings import MAX_ITEM_TITLE, MAX_NOTE, MAX_TEXT, MAX_TITLE
+from app.processes.meeting_common import MAX_ITEM_TITLE, MAX_NOTE, MAX_TEXT, MAX_TITLE
 
 
 

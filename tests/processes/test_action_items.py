@@ -117,7 +117,7 @@ def test_owner_outside_the_meeting_updates_but_does_not_see_the_minutes(client, 
 
 
 def test_late_is_derived_and_shown(client, login_as, setting, processes):
-    from app.processes.meetings import action_rows
+    from app.processes.action_items import action_rows
 
     meeting = setting["meeting"]
     yesterday = local_today() - timedelta(days=1)

@@ -349,7 +349,7 @@ def test_production_refuses_an_smtp_login_without_encryption(monkeypatch, tmp_pa
 
 def test_next_est_agenda_carries_open_item_titles_but_never_the_minutes(app, client, db, login_as, processes,
                                                                         factory):
-    from app.processes.meetings import agenda_of, open_est_meeting
+    from app.processes.est import agenda_of, open_est_meeting
 
     police = factory.agency(kind="police")
     previous = processes.meeting(kind="est", title="EST-möte vecka 19", iso_year=2026, iso_week=19,

@@ -97,7 +97,7 @@ def test_opening_twice_gives_one_meeting(client, db, login_as, week):
 
 def test_a_concurrent_open_hits_the_unique_constraint_and_returns_the_existing_meeting(app, db, week, processes,
                                                                                      monkeypatch):
-    from app.processes import meetings as service
+    from app.processes import est as service
 
     other = processes.meeting(kind="est", iso_year=2026, iso_week=20, title="EST-möte vecka 20")
     calls = []
@@ -195,7 +195,7 @@ def test_current_est_opens_the_week_it_discusses_the_last_complete_one(client, l
 
 
 def test_est_meeting_is_held_today_when_opened_in_its_own_week():
-    from app.processes.meetings import est_meeting_day
+    from app.processes.est import est_meeting_day
 
     assert est_meeting_day(2026, 48, today=date(2026, 11, 26)) == date(2026, 11, 26)
     assert est_meeting_day(2026, 48, today=date(2026, 12, 3)) == date(2026, 11, 23)
@@ -203,7 +203,8 @@ def test_est_meeting_is_held_today_when_opened_in_its_own_week():
 
 def test_two_leaders_changing_only_the_focus_get_a_conflict(app, db, processes, factory):
     """The focus lives in the week's note; changing it still moves the meeting's version."""
-    from app.processes.meetings import MeetingConflict, update_meeting
+    from app.processes.meeting_common import MeetingConflict
+    from app.processes.meetings import update_meeting
     from app.overview.publishing import get_note
     import pytest as _pytest
 

@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 
 from app.audit.models import AuditEvent
 from app.overview.models import WeekNote
-from app.processes import meetings as meeting_service
+from app.processes import meeting_common as meeting_service
 from app.processes import service as process_service
 from app.processes.models import (ActionItem, Meeting, Milestone, Process, meeting_agency, milestone_dependency,
                                   process_agency)
@@ -522,15 +522,16 @@ def test_a_write_that_lands_between_load_and_save_is_409_not_500(client, db, wor
     """Someone else saves after this request checked the version but before it writes (the flush finds the row
     at a newer version): the answer is the clear 409, and nothing of this request is saved."""
     page = _form(client, world, endpoint)
-    module = meeting_service if endpoint.startswith("meetings.") else process_service
-    original = module._check_version
+    module, name = ((meeting_service, "check_version") if endpoint.startswith("meetings.")
+                    else (process_service, "_check_version"))
+    original = getattr(module, name)
 
     def racing(obj, *args, **kwargs):
         original(obj, *args, **kwargs)
         table = model.__table__  # Core, so the session's copy keeps the version it loaded
         db.execute(update(table).where(table.c.id == obj.id).values(version=table.c.version + 1))
 
-    monkeypatch.setattr(module, "_check_version", racing)
+    monkeypatch.setattr(module, name, racing)
     resp = page.post(changes)
     assert resp.status_code == 409, (resp.status_code, resp.text[:1500])
     assert "ändrats av någon annan" in resp.text

@@ -12,6 +12,9 @@ from flask_login import current_user
 
 from app.db import db
 from app.overview.figures import is_valid_week, last_complete_week
+from app.processes import action_items as actions
+from app.processes import est as est_service
+from app.processes import meeting_common as common
 from app.processes import meetings as service
 from app.processes.access import load_action_item, load_meeting, load_process, visible_meetings_query
 from app.processes.dates import is_late, local_today
@@ -46,10 +49,10 @@ def _render(template: str, status: int = 200, **context):
     return render_template(template, labels=LABELS, process_url=_process_url, **context), status
 
 
-def _fail(form, exc: service.MeetingError) -> int:
+def _fail(form, exc: common.MeetingError) -> int:
     """A service refusal shown on the form: 409 when someone else saved first, else 400."""
     form.form_errors.append(str(exc))
-    return 409 if isinstance(exc, service.MeetingConflict) else 400
+    return 409 if isinstance(exc, common.MeetingConflict) else 400
 
 
 def _week_or_404(year: int, week: int) -> None:
@@ -106,7 +109,7 @@ def new():
         return redirect(url_for(target))
     process = load_process(request.args.get("process_id"), Permission.PROCESS_MANAGE)
     form = MeetingForm()
-    form.set_agencies(service.active_agencies())
+    form.set_agencies(common.active_agencies())
     if request.method == "GET":
         form.held_on.data = local_today()
         form.attendees.data = sorted(process.participant_agency_ids)
@@ -116,7 +119,7 @@ def new():
             meeting = service.create_meeting(process, current_user, title=form.title.data, held_on=form.held_on.data,
                                              attendee_ids=form.attendees.data, minutes=form.minutes.data,
                                              decisions=form.decisions.data)
-        except service.MeetingError as exc:
+        except common.MeetingError as exc:
             status = _fail(form, exc)
         else:
             flash(_("Mötet är sparat."), "success")
@@ -130,13 +133,13 @@ def detail(meeting_id: str):
     """A meeting: facts, attendees, agenda, the decrypted minutes and decisions (audited read), action items."""
     meeting = load_meeting(meeting_id)
     context = dict(
-        meeting=meeting, agenda=service.agenda_of(meeting), focus=service.week_focus(meeting),
-        rows=service.action_rows(meeting), manage=can(Permission.PROCESS_MANAGE, meeting),
+        meeting=meeting, agenda=est_service.agenda_of(meeting), focus=est_service.week_focus(meeting),
+        rows=actions.action_rows(meeting), manage=can(Permission.PROCESS_MANAGE, meeting),
         can_update=lambda item: can(Permission.MILESTONE_UPDATE, item),
     )
     return _read_page(meeting, lambda: render_template(
         "meetings/detail.html", labels=LABELS, process_url=_process_url, minutes=meeting.minutes,
-        decisions=service.decision_lines(meeting.decisions), **context))
+        decisions=common.decision_lines(meeting.decisions), **context))
 
 
 def _edit_form(meeting: Meeting, from_request: bool) -> MeetingEditForm:
@@ -145,9 +148,9 @@ def _edit_form(meeting: Meeting, from_request: bool) -> MeetingEditForm:
     else:
         form = MeetingEditForm(formdata=None, data={
             "title": meeting.title, "held_on": meeting.held_on, "attendees": [a.id for a in meeting.attendees],
-            "minutes": meeting.minutes, "decisions": meeting.decisions, "focus": service.week_focus(meeting),
+            "minutes": meeting.minutes, "decisions": meeting.decisions, "focus": est_service.week_focus(meeting),
             "version": meeting.version})
-    form.set_agencies(service.active_agencies({a.id for a in meeting.attendees}))
+    form.set_agencies(common.active_agencies({a.id for a in meeting.attendees}))
     if meeting.kind != MeetingKind.EST:
         del form.focus
     return form
@@ -171,7 +174,7 @@ def edit(meeting_id: str):
                                    attendee_ids=form.attendees.data, minutes=form.minutes.data,
                                    decisions=form.decisions.data,
                                    focus=form.focus.data if "focus" in form else None)
-        except service.MeetingError as exc:
+        except common.MeetingError as exc:
             status = _fail(form, exc)
         else:
             flash(_("Mötet är ändrat."), "success")
@@ -211,12 +214,12 @@ def est_current():
 def est(year: int, week: int):
     """The week's EST meeting if it is open; else the agenda it would open with."""
     _week_or_404(year, week)
-    meeting = service.est_meeting(year, week)
+    meeting = est_service.est_meeting(year, week)
     if meeting is not None:
         authorize(Permission.MEETING_VIEW, meeting)
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     # The proposal is the live overview (draft analysis, unpublished hotspots): only its readers see it.
-    agenda = service.proposed_agenda(year, week) if can(Permission.OVERVIEW_READ) else None
+    agenda = est_service.proposed_agenda(year, week) if can(Permission.OVERVIEW_READ) else None
     return _render("meetings/est.html", year=year, week=week, agenda=agenda,
                    manage=can(Permission.PROCESS_MANAGE, route_level=True), form=OpenEstForm(),
                    overview_url=url_for("overview.week", year=year, week=week))
@@ -231,7 +234,7 @@ def est_open(year: int, week: int):
     if not form.validate_on_submit():
         flash(_("Formuläret har gått ut. Ladda om sidan och försök igen."), "error")
         return redirect(url_for("meetings.est", year=year, week=week))
-    meeting, created = service.open_est_meeting(year, week, current_user)
+    meeting, created = est_service.open_est_meeting(year, week, current_user)
     authorize(Permission.PROCESS_MANAGE, meeting)
     flash(_("EST-mötet är öppnat.") if created else _("EST-mötet för veckan var redan öppnat."),
           "success" if created else "info")
@@ -249,8 +252,8 @@ def _item_form(form_cls, item: ActionItem | None = None, from_request: bool = Tr
             "title": item.title, "agency_id": item.agency_id, "responsible_id": item.responsible_id,
             "due_date": item.due_date, "status": item.status.value, "version": item.version})
     include = {item.agency_id} if item else set()
-    form.set_choices(service.active_agencies(include),
-                     service.responsible_choices(include=item.responsible_id if item else None))
+    form.set_choices(common.active_agencies(include),
+                     common.responsible_choices(include=item.responsible_id if item else None))
     return form
 
 
@@ -263,10 +266,10 @@ def action_new(meeting_id: str):
     status = 200
     if form.validate_on_submit():
         try:
-            service.create_action_item(meeting, current_user, title=form.title.data, agency_id=form.agency_id.data,
+            actions.create_action_item(meeting, current_user, title=form.title.data, agency_id=form.agency_id.data,
                                        responsible_id=form.responsible_id.data, due_date=form.due_date.data,
                                        status=form.status.data)
-        except service.MeetingError as exc:
+        except common.MeetingError as exc:
             status = _fail(form, exc)
         else:
             flash(_("Åtgärdspunkten är tillagd."), "success")
@@ -287,11 +290,11 @@ def action_edit(action_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            service.update_action_item(item, current_user, expected_version=form.version.data,
+            actions.update_action_item(item, current_user, expected_version=form.version.data,
                                        title=form.title.data, agency_id=form.agency_id.data,
                                        responsible_id=form.responsible_id.data, due_date=form.due_date.data,
                                        status=form.status.data)
-        except service.MeetingError as exc:
+        except common.MeetingError as exc:
             status = _fail(form, exc)
         else:
             flash(_("Åtgärdspunkten är ändrad."), "success")
@@ -314,9 +317,9 @@ def action_status(action_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            service.update_action_status(item, current_user, expected_version=form.version.data,
+            actions.update_action_status(item, current_user, expected_version=form.version.data,
                                          status=form.status.data, completion_note=form.completion_note.data)
-        except service.MeetingError as exc:
+        except common.MeetingError as exc:
             status = _fail(form, exc)
         else:
             flash(_("Åtgärdspunkten är uppdaterad."), "success")
