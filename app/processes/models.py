@@ -243,6 +243,9 @@ class ActionItem(TimestampMixin, db.Model):
     completion_note: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    #: The decision it was recorded as: its number (1-based) in the meeting's decisions, whose text stays
+    #: encrypted in the meeting. None for an item added on its own; kept in step when the decisions are edited.
+    decision_no: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
