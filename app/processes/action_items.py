@@ -1,7 +1,11 @@
-"""Action items decided in a meeting: tracked like milestones until done.
+"""Action items decided in a meeting: tracked like milestones until done, and the decisions they come from.
 
 The process leader sets every field; the owning agency updates only the status
 and a completion note. Optimistic locking as for meetings.
+
+A decision can become an action item in the same step (record_decision): the
+decision is added to the meeting's encrypted decisions and the item keeps only
+its number there (ActionItem.decision_no), so the text never leaves the meeting.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from flask_babel import lazy_gettext as _l
 from app.db import db, utcnow
 from app.processes import meeting_common as base
 from app.processes.dates import is_late, local_today
-from app.processes.meeting_common import ITEM_CONFLICT_MESSAGE, MAX_ITEM_TITLE, MAX_NOTE, MeetingError
+from app.processes.meeting_common import (CONFLICT_MESSAGE, ITEM_CONFLICT_MESSAGE, MAX_DECISION, MAX_ITEM_TITLE,
+                                          MAX_NOTE, MAX_TEXT, MeetingError, decision_lines)
 from app.processes.models import ActionItem, Meeting, WorkStatus
 from app.security import audit
 
@@ -28,8 +33,77 @@ class ActionRow:
 
 
 def action_rows(meeting: Meeting, today: date | None = None) -> list[ActionRow]:
+    """The meeting's action items with their derived lateness."""
     today = today or local_today()
     return [ActionRow(item, is_late(item.status, item.due_date, today)) for item in meeting.action_items]
+
+
+def _decision(text: str | None) -> str:
+    """One decision: a single line (the decisions are stored one per line), required, at most MAX_DECISION."""
+    text = " ".join((text or "").split())
+    return base.text_value(text, MAX_DECISION, _l("Skriv beslutet."))
+
+
+def record_decision(meeting: Meeting, actor, *, expected_version, decision: str, make_action: bool = False,
+                    title: str | None = None, agency_id=None, responsible_id=None, due_date=None
+                    ) -> tuple[int, ActionItem | None]:
+    """Add a decision to a meeting and, if asked, the action item it becomes, in one step: (decision no, item).
+
+    Everything is checked before anything changes; a refusal or a concurrent writer saves neither.
+    """
+    base.check_version(meeting, expected_version, CONFLICT_MESSAGE)
+    decision = _decision(decision)
+    lines = decision_lines(meeting.decisions)
+    decisions = "\n".join([*lines, decision])
+    if len(decisions) > MAX_TEXT:
+        raise MeetingError(_l("Mötets beslut får vara högst %(max)d tecken tillsammans.", max=MAX_TEXT))
+    number = len(lines) + 1
+    item = None
+    if make_action:
+        title = base.text_value(title, MAX_ITEM_TITLE, _l("Ange vad som ska göras."))
+        if agency_id in (None, ""):
+            raise MeetingError(_l("Välj den myndighet som ansvarar för åtgärden."))
+        agency = base.active_agency(agency_id)
+        responsible = base.responsible_user(responsible_id, agency)
+        if not isinstance(due_date, date):
+            raise MeetingError(_l("Ange när åtgärden ska vara klar (ÅÅÅÅ-MM-DD)."))
+        item = ActionItem(title=title, agency_id=agency.id, agency=agency,
+                          responsible_id=responsible.id if responsible else None, due_date=due_date,
+                          status=WorkStatus.PLANNED, decision_no=number)
+
+    def apply() -> None:
+        meeting.decisions = decisions
+        if item is not None:
+            item.meeting = meeting
+            db.session.add(item)
+
+    base.flush_or_conflict(CONFLICT_MESSAGE, apply)
+    audit.record("meeting.update", obj=meeting, actor=actor, detail={"fields": "decisions", "decision": number})
+    if item is not None:
+        audit.record("action_item.create", obj=item, actor=actor,
+                     detail={"meeting": str(meeting.id), "agency": item.agency_id, "status": item.status.value,
+                             "due": item.due_date.isoformat(), "decision": number})
+    return number, item
+
+
+def follow_decisions(meeting: Meeting, old: str | None, new: str | None) -> None:
+    """Keep the action items' decision numbers on their decisions when the decisions are edited.
+
+    An item follows its decision's text to its new line (the same line if it is unchanged there); an item
+    whose decision was removed or reworded keeps no number.
+    """
+    before, after = decision_lines(old), decision_lines(new)
+    taken: set[int] = set()
+    for item in meeting.action_items:
+        if item.decision_no is None:
+            continue
+        text = before[item.decision_no - 1] if 0 < item.decision_no <= len(before) else None
+        candidates = [i for i, line in enumerate(after, start=1) if line == text and i not in taken]
+        number = (item.decision_no if item.decision_no in candidates else candidates[0]) if candidates else None
+        if number is not None:
+            taken.add(number)
+        if number != item.decision_no:
+            item.decision_no = number
 
 
 def _status(value) -> WorkStatus:

@@ -14,7 +14,7 @@ from app.processes.form_fields import safe_id as to_id
 from app.processes.form_fields import select as _select
 from app.processes.form_fields import version_field as _version_field
 from app.processes.labels import WORK_STATUS_LABELS
-from app.processes.meeting_common import MAX_ITEM_TITLE, MAX_NOTE, MAX_TEXT, MAX_TITLE
+from app.processes.meeting_common import MAX_DECISION, MAX_ITEM_TITLE, MAX_NOTE, MAX_TEXT, MAX_TITLE
 
 
 
@@ -71,6 +71,36 @@ class ActionItemForm(FlaskForm):
 
 class ActionItemEditForm(ActionItemForm):
     version = _version_field()
+
+
+class DecisionForm(FlaskForm):
+    """A decision of the meeting and, in the same step, the action item it becomes."""
+
+    decision = TextAreaField(_l("Beslut"), validators=[DataRequired(_l("Skriv beslutet.")),
+                                                       Length(max=MAX_DECISION, message=TOO_LONG)])
+    make_action = BooleanField(_l("Beslutet blir en åtgärdspunkt"))
+    title = StringField(_l("Åtgärd"), validators=[Optional(), Length(max=MAX_ITEM_TITLE, message=TOO_LONG)])
+    agency_id = _select(_l("Ansvarig myndighet"), coerce=to_id)
+    responsible_id = _select(_l("Ansvarig person (valfritt)"), coerce=to_id)
+    due_date = LocalDateField(_l("Klart senast"), validators=[Optional()])
+    version = _version_field()
+
+    def set_choices(self, agencies, people) -> None:
+        self.agency_id.choices = [("", _l("Välj myndighet"))] + [(a.id, a.name) for a in agencies]
+        self.responsible_id.choices = [("", _l("Ingen namngiven person"))] + [(uid, label) for uid, label, _a in people]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.make_action.data:
+            return valid
+        # An action item needs what it is, who owns it and when it is due; asked for only when it is wanted.
+        for field, message in ((self.title, _l("Ange vad som ska göras.")),
+                               (self.agency_id, _l("Välj den myndighet som ansvarar för åtgärden.")),
+                               (self.due_date, _l("Ange när åtgärden ska vara klar (ÅÅÅÅ-MM-DD)."))):
+            if field.data in (None, "") and not field.errors:
+                field.errors = [*field.errors, message]
+                valid = False
+        return valid
 
 
 class ActionStatusForm(FlaskForm):

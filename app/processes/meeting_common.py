@@ -21,6 +21,8 @@ MAX_TITLE = 200
 MAX_ITEM_TITLE = 300
 MAX_TEXT = 20_000
 MAX_NOTE = 5_000
+#: One decision (a line of the meeting's decisions).
+MAX_DECISION = 2_000
 
 CONFLICT_MESSAGE = _l("Mötet har ändrats av någon annan sedan du öppnade det. Ladda om sidan och gör om ändringen.")
 ITEM_CONFLICT_MESSAGE = _l("Åtgärdspunkten har ändrats av någon annan sedan du öppnade den. "

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from app.db import db, utcnow
 from app.overview.publishing import get_note
-from app.processes import est
+from app.processes import action_items, est
 from app.processes import meeting_common as base
 from app.processes.meeting_common import CONFLICT_MESSAGE, MAX_TEXT, MAX_TITLE, MeetingError
 from app.processes.models import Meeting, MeetingKind, Process
@@ -99,6 +99,8 @@ def update_meeting(meeting: Meeting, actor, *, expected_version, title: str, hel
             changed.append("focus")
 
     def apply() -> None:
+        if "decisions" in changed:
+            action_items.follow_decisions(meeting, meeting.decisions, values["decisions"])
         for name in changed:
             if name == "attendees":
                 meeting.attendees = attendees

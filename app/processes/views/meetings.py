@@ -18,8 +18,8 @@ from app.processes import meeting_common as common
 from app.processes import meetings as service
 from app.processes.access import load_action_item, load_meeting, load_process, visible_meetings_query
 from app.processes.dates import is_late, local_today
-from app.processes.forms_meetings import (ActionItemEditForm, ActionItemForm, ActionStatusForm, DeleteForm,
-                                          MeetingEditForm, MeetingFilterForm, MeetingForm, OpenEstForm)
+from app.processes.forms_meetings import (ActionItemEditForm, ActionItemForm, ActionStatusForm, DecisionForm,
+                                          DeleteForm, MeetingEditForm, MeetingFilterForm, MeetingForm, OpenEstForm)
 from app.processes.labels import LATE_LABEL, MEETING_KIND_LABELS, WORK_STATUS_LABELS
 from app.processes.models import ActionItem, Meeting, MeetingKind, Process
 from app.processes.views import meetings_bp as bp
@@ -276,6 +276,31 @@ def action_new(meeting_id: str):
             return redirect(url_for("meetings.detail", meeting_id=meeting.id, _anchor="actions"))
     return _render("meetings/action_form.html", max(status, form_status(form)), form=form, meeting=meeting,
                    item=None)
+
+
+@bp.route("/<meeting_id>/decisions/new", methods=["GET", "POST"])
+@requires(Permission.PROCESS_MANAGE)
+def decision_new(meeting_id: str):
+    """Record a decision of the meeting and, in the same step, the action item it becomes."""
+    meeting = load_meeting(meeting_id, Permission.PROCESS_MANAGE)
+    form = _item_form(DecisionForm)
+    if request.method == "GET":
+        form.version.data = meeting.version
+        form.make_action.data = True
+    status = 200
+    if form.validate_on_submit():
+        try:
+            number, item = actions.record_decision(
+                meeting, current_user, expected_version=form.version.data, decision=form.decision.data,
+                make_action=form.make_action.data, title=form.title.data, agency_id=form.agency_id.data,
+                responsible_id=form.responsible_id.data, due_date=form.due_date.data)
+        except common.MeetingError as exc:
+            status = _fail(form, exc)
+        else:
+            flash(_("Beslutet och åtgärdspunkten är sparade.") if item else _("Beslutet är sparat."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id,
+                                    _anchor=f"action-{item.id}" if item else f"decision-{number}"))
+    return _render("meetings/decision_form.html", max(status, form_status(form)), form=form, meeting=meeting)
 
 
 @bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
