@@ -10,6 +10,7 @@ shows them and publishing freezes them.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, or_, select
@@ -20,9 +21,11 @@ from app.db import db
 from app.overview.figures import week_figures, week_start
 from app.overview.publishing import get_note, save_note
 from app.processes import meeting_common as base
-from app.processes.dates import local_today
+from app.processes.access import visible_action_items_query
+from app.processes.dates import is_late, local_today
 from app.processes.meeting_common import MAX_TEXT
-from app.processes.models import CLOSED_STATUSES, Meeting, MeetingKind, Process, ProcessStatus, ProcessType
+from app.processes.models import (CLOSED_STATUSES, ActionItem, Meeting, MeetingKind, Process, ProcessStatus,
+                                  ProcessType)
 from app.security import audit
 
 #: Agenda JSON layout version.
@@ -51,11 +54,9 @@ def proposed_agenda(iso_year: int, iso_week: int) -> dict:
     figures = week_figures(iso_year, iso_week)
     note = get_note(iso_year, iso_week)
     previous = previous_est_meeting(iso_year, iso_week)
-    open_items = []
-    if previous is not None:
-        open_items = [{"id": item.id, "title": item.title, "agency": item.agency.name if item.agency else "",
-                       "due": item.due_date.isoformat(), "status": item.status.value}
-                      for item in previous.action_items if item.status not in CLOSED_STATUSES]
+    open_items = [{"id": item.id, "title": item.title, "agency": item.agency.name if item.agency else "",
+                   "due": item.due_date.isoformat(), "status": item.status.value}
+                  for item in carried_items(previous)]
     return {
         "schema": AGENDA_SCHEMA,
         "iso_year": iso_year,
@@ -69,6 +70,45 @@ def proposed_agenda(iso_year: int, iso_week: int) -> dict:
                      if previous is not None else None),
         "open_items": open_items,
     }
+
+
+def carried_items(previous: Meeting | None) -> list[ActionItem]:
+    """The action items the next EST meeting carries: the previous meeting's open items, and those it carried
+    itself that are still open (so an item stays on the agenda until it is closed). Items closed since are not."""
+    if previous is None:
+        return []
+    ids = {item.id for item in previous.action_items}
+    ids |= {entry["id"] for entry in (agenda_of(previous) or {}).get("open_items", ())
+            if isinstance(entry, dict) and isinstance(entry.get("id"), int)}
+    if not ids:
+        return []
+    return list(db.session.scalars(select(ActionItem).where(ActionItem.id.in_(ids),
+                                                            ActionItem.status.not_in(CLOSED_STATUSES))
+                                   .order_by(ActionItem.due_date, ActionItem.id)))
+
+
+@dataclass
+class CarriedRow:
+    """An action item carried onto an EST agenda, as one viewer may see it (live status, derived lateness)."""
+
+    item: ActionItem
+    late: bool
+
+
+def carried_rows(agenda: dict | None, user, today: date | None = None) -> list[CarriedRow]:
+    """The agenda's carried action items that ``user`` may see, as they stand now.
+
+    The agenda stores their ids; each row is loaded through visible_action_items_query, so a viewer who may not
+    see an item does not see it listed, nor its title.
+    """
+    ids = [entry["id"] for entry in (agenda or {}).get("open_items", ())
+           if isinstance(entry, dict) and isinstance(entry.get("id"), int)]
+    if not ids:
+        return []
+    today = today or local_today()
+    items = db.session.scalars(visible_action_items_query(user).where(ActionItem.id.in_(ids))
+                               .order_by(ActionItem.due_date, ActionItem.id)).unique()
+    return [CarriedRow(item, is_late(item.status, item.due_date, today)) for item in items]
 
 
 def agenda_of(meeting: Meeting) -> dict | None:

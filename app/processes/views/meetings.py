@@ -40,13 +40,22 @@ def _process_url(process: Process | None) -> str | None:
     return url_for("processes.detail", process_id=process.id)
 
 
+def _item_url(item: ActionItem) -> str | None:
+    """Where this user can open an action item: its meeting, else its status page (the owning agency), else none."""
+    if can(Permission.MEETING_VIEW, item.meeting):
+        return url_for("meetings.detail", meeting_id=item.meeting_id, _anchor=f"action-{item.id}")
+    if can(Permission.MILESTONE_UPDATE, item):
+        return url_for("meetings.action_status", action_id=item.id)
+    return None
+
+
 def _render(template: str, status: int = 200, **context):
     form = context.get("form")
     hidden = form.errors.get("version") if form is not None and form.errors else None
     if hidden and hidden[0] not in form.form_errors:
         # The hidden version field has no place on the page to show its error: show it above the form.
         form.form_errors.append(hidden[0])
-    return render_template(template, labels=LABELS, process_url=_process_url, **context), status
+    return render_template(template, labels=LABELS, process_url=_process_url, item_url=_item_url, **context), status
 
 
 def _fail(form, exc: common.MeetingError) -> int:
@@ -132,13 +141,15 @@ def new():
 def detail(meeting_id: str):
     """A meeting: facts, attendees, agenda, the decrypted minutes and decisions (audited read), action items."""
     meeting = load_meeting(meeting_id)
+    agenda = est_service.agenda_of(meeting)
     context = dict(
-        meeting=meeting, agenda=est_service.agenda_of(meeting), focus=est_service.week_focus(meeting),
+        meeting=meeting, agenda=agenda, carried=est_service.carried_rows(agenda, current_user),
+        focus=est_service.week_focus(meeting),
         rows=actions.action_rows(meeting), manage=can(Permission.PROCESS_MANAGE, meeting),
         can_update=lambda item: can(Permission.MILESTONE_UPDATE, item),
     )
     return _read_page(meeting, lambda: render_template(
-        "meetings/detail.html", labels=LABELS, process_url=_process_url, minutes=meeting.minutes,
+        "meetings/detail.html", labels=LABELS, process_url=_process_url, item_url=_item_url, minutes=meeting.minutes,
         decisions=common.decision_lines(meeting.decisions), **context))
 
 
@@ -221,6 +232,7 @@ def est(year: int, week: int):
     # The proposal is the live overview (draft analysis, unpublished hotspots): only its readers see it.
     agenda = est_service.proposed_agenda(year, week) if can(Permission.OVERVIEW_READ) else None
     return _render("meetings/est.html", year=year, week=week, agenda=agenda,
+                   carried=est_service.carried_rows(agenda, current_user),
                    manage=can(Permission.PROCESS_MANAGE, route_level=True), form=OpenEstForm(),
                    overview_url=url_for("overview.week", year=year, week=week))
 
