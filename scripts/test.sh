@@ -11,6 +11,9 @@
 set -uo pipefail
 BIN=${VENV:-.venv}/bin
 WORKERS=${LOTS_TEST_WORKERS:-2}
+# The Chromium tests wait on the browser and the live server for about 40 % of their time: one more process than
+# CPUs fills that time.
+BROWSER_WORKERS=${LOTS_BROWSER_WORKERS:-3}
 PG_ADMIN_URL=${LOTS_PG_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
 PG_DB=${LOTS_PG_TEST_DB:-lots_test_$$}
 PG_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$PG_DB"
@@ -40,10 +43,10 @@ summary() {
 
 # suite URL PYTEST-ARGS...: pytest on the database URL ('' = SQLite); exit code 5 counts as a failure.
 suite() {
-  local url=$1 rc
+  local url=$1 rc workers=${SUITE_WORKERS:-$WORKERS}
   shift
   local xdist=()
-  [ "$WORKERS" != 0 ] && xdist=(-n "$WORKERS")
+  [ "$workers" != 0 ] && xdist=(-n "$workers")
   LOTS_TEST_DATABASE_URL="$url" "$BIN/python" -m pytest "${xdist[@]}" "$@"
   rc=$?
   if [ $rc -eq 5 ]; then
@@ -101,7 +104,7 @@ fi
 phase "suite on SQLite" suite "" --ignore=tests/browser
 if [ $pg_ok = 1 ]; then
   phase "suite on PostgreSQL" suite "$PG_URL" --ignore=tests/browser -m "not engine_independent"
-  phase "Chromium on PostgreSQL" suite "$PG_URL" tests/browser
+  SUITE_WORKERS=$BROWSER_WORKERS phase "Chromium on PostgreSQL" suite "$PG_URL" tests/browser
   pg_drop_all
 else
   printf '%-28s %s\n' "PostgreSQL runs" "SKIPPED (not reachable)" >> "$TIMINGS"
