@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Sequence
 
 from markupsafe import Markup, escape
@@ -108,21 +109,52 @@ def legend_classes(top: int) -> list[tuple[str, str]]:
     return classes
 
 
-def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_title: str = "") -> Markup:
-    """A choropleth of areas: ``shapes`` = [{name, count, polygon: [[lon, lat], ...]}]; areas without a polygon
-    are left out (the table beside the map lists every area)."""
-    drawn = [s for s in shapes if s.get("polygon")]
+def _rings(polygon) -> list[list[list[tuple[float, float]]]]:
+    """Polygons → rings → (lon, lat) from a shape's ``polygon``: a single ring [[lon, lat], ...] (older snapshots,
+    typed areas), one polygon's rings, or MultiPolygon coordinates (geography.drawing_coordinates)."""
+    try:
+        if isinstance(polygon[0][0], (int, float)):
+            polygon = [[polygon]]
+        elif isinstance(polygon[0][0][0], (int, float)):
+            polygon = [polygon]
+        out = []
+        for part in polygon:
+            rings = [[(float(p[0]), float(p[1])) for p in ring] for ring in part]
+            rings = [r for r in rings if len(r) >= 3 and all(math.isfinite(x) and math.isfinite(y) for x, y in r)]
+            if rings:
+                out.append(rings)
+        return out
+    except (TypeError, IndexError, KeyError, ValueError):
+        return []
+
+
+#: Report points: a dark orange that stands out from the blues, with a white rim.
+POINT = "#a63603"
+MAP_FONT = 12
+
+
+def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_title: str = "",
+             points: Sequence[Sequence[float]] = (), points_label: str = "", description: str = "") -> Markup:
+    """A choropleth of areas with the reports' points.
+
+    ``shapes`` = [{name, count, polygon}] where polygon is a ring [[lon, lat], ...] or MultiPolygon coordinates
+    (holes are cut out with the even-odd rule); areas without a polygon are left out (the table beside the map
+    lists every area). ``points`` = [[lon, lat], ...]; points at the same place are drawn once, larger, and
+    their number is in the point's title. ``description`` becomes the SVG's ``<desc>``.
+    """
+    drawn = [(s, rings) for s in shapes if s.get("polygon") and (rings := _rings(s["polygon"]))]
     counts = ", ".join(f"{s['name']} {s['count']}" for s in shapes)
     alt = f"{title}: {counts}" if counts else title
     if not drawn:
         return Markup(f'<p class="map-missing">{escape(alt)}</p>')
-    lons = [x for s in drawn for x, _ in s["polygon"]]
-    lats = [y for s in drawn for _, y in s["polygon"]]
+    lons = [x for _s, parts in drawn for part in parts for x, _y in part[0]]
+    lats = [y for _s, parts in drawn for part in parts for _x, y in part[0]]
+    min_lon, max_lon, min_lat, max_lat = min(lons), max(lons), min(lats), max(lats)
     # Equirectangular projection around the middle latitude: fine for one municipality.
-    kx = math.cos(math.radians((min(lats) + max(lats)) / 2))
-    span_x = max((max(lons) - min(lons)) * kx, 1e-9)
-    span_y = max(max(lats) - min(lats), 1e-9)
-    pad, legend_h = 8, 34
+    kx = math.cos(math.radians((min_lat + max_lat) / 2))
+    span_x = max((max_lon - min_lon) * kx, 1e-9)
+    span_y = max(max_lat - min_lat, 1e-9)
+    pad, legend_h = 8, 40
     scale = (width - 2 * pad) / span_x
     map_h = span_y * scale
     if map_h > width * 1.2:  # very tall municipality: fit the height instead
@@ -131,37 +163,81 @@ def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_tit
     height = math.ceil(map_h + 2 * pad + legend_h)
 
     def project(lon: float, lat: float) -> tuple[float, float]:
-        return pad + (lon - min(lons)) * kx * scale, pad + (max(lats) - lat) * scale
+        return pad + (lon - min_lon) * kx * scale, pad + (max_lat - lat) * scale
 
-    top = max((s["count"] for s in drawn), default=0)
+    top = max((s["count"] for s, _parts in drawn), default=0)
     breaks = shade_breaks(top)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart map" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" role="img" aria-label="{escape(alt)}" font-family="{FONT}">',
-             f"<title>{escape(alt)}</title>"]
-    for s in drawn:
-        points = [project(x, y) for x, y in s["polygon"]]
-        d = " ".join(f"{_num(x)},{_num(y)}" for x, y in points)
+    parts_svg = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart map" viewBox="0 0 {width} {height}" '
+                 f'width="{width}" height="{height}" role="img" aria-label="{escape(alt)}" font-family="{FONT}">',
+                 f"<title>{escape(alt)}</title>"]
+    if description:
+        parts_svg.append(f"<desc>{escape(description)}</desc>")
+    labels = []
+    for s, polygons in drawn:
+        projected = [[[project(x, y) for x, y in ring] for ring in rings] for rings in polygons]
+        d = " ".join("M" + " L".join(f"{_num(x)},{_num(y)}" for x, y in ring) + " Z"
+                     for rings in projected for ring in rings)
         fill = shade(s["count"], breaks)
-        parts.append(f'<polygon points="{d}" fill="{fill}" stroke="#555555" stroke-width="1">'
-                     f"<title>{escape(s['name'])}: {s['count']}</title></polygon>")
-    for s in drawn:
-        points = [project(x, y) for x, y in s["polygon"]]
-        cx, cy = sum(x for x, _ in points) / len(points), sum(y for _, y in points) / len(points)
-        dark = shade(s["count"], breaks) in SHADES[3:]
-        colour = "#ffffff" if dark else INK
-        parts.append(f'<text x="{_num(cx)}" y="{_num(cy)}" font-size="10" text-anchor="middle" fill="{colour}">'
-                     f"{escape(_short(s['name']))}</text>"
-                     f'<text x="{_num(cx)}" y="{_num(cy + 12)}" font-size="11" font-weight="bold" '
-                     f'text-anchor="middle" fill="{colour}">{s["count"]}</text>')
-    y = height - legend_h + 8
-    parts.append(f'<text x="{pad}" y="{y}" font-size="10" fill="{INK}">{escape(legend_title)}</text>')
+        parts_svg.append(f'<path d="{d}" fill="{fill}" fill-rule="evenodd" stroke="#555555" stroke-width="1" '
+                         f'stroke-linejoin="round"><title>{escape(s["name"])}: {s["count"]}</title></path>')
+        labels.append((s, fill, projected))
+    for s, fill, projected in labels:
+        spot = _label_spot(projected, _short(s["name"]))
+        if spot is None:  # too small for its name: the title and the table carry it
+            continue
+        cx, cy = spot
+        colour = "#ffffff" if fill in SHADES[3:] else INK
+        parts_svg.append(f'<text x="{_num(cx)}" y="{_num(cy - 2)}" font-size="{MAP_FONT}" text-anchor="middle" '
+                         f'fill="{colour}">{escape(_short(s["name"]))}</text>'
+                         f'<text x="{_num(cx)}" y="{_num(cy + 12)}" font-size="{MAP_FONT}" font-weight="bold" '
+                         f'text-anchor="middle" fill="{colour}">{s["count"]}</text>')
+    placed = Counter()
+    for point in points:
+        try:
+            lon, lat = float(point[0]), float(point[1])
+        except (TypeError, IndexError, ValueError):
+            continue
+        if min_lon <= lon <= max_lon and min_lat <= lat <= max_lat:
+            placed[(lon, lat)] += 1
+    for (lon, lat), n in sorted(placed.items()):
+        x, y = project(lon, lat)
+        parts_svg.append(f'<circle class="point" cx="{_num(x)}" cy="{_num(y)}" r="{_num(3 + min(n - 1, 4) * 0.75)}" '
+                         f'fill="{POINT}" stroke="#ffffff" stroke-width="1"><title>{n}</title></circle>')
+    y = height - legend_h + 10
+    parts_svg.append(f'<text x="{pad}" y="{y}" font-size="{MAP_FONT}" fill="{INK}">{escape(legend_title)}</text>')
     x = pad
     for colour, label in legend_classes(top):
-        parts.append(f'<rect x="{x}" y="{y + 6}" width="14" height="12" fill="{colour}" stroke="#555555" '
-                     f'stroke-width="0.5"/><text x="{x + 18}" y="{y + 16}" font-size="10" fill="{INK}">{label}</text>')
-        x += 26 + 7 * len(label)
-    parts.append("</svg>")
-    return Markup("".join(parts))
+        parts_svg.append(f'<rect x="{x}" y="{y + 6}" width="14" height="14" fill="{colour}" stroke="#555555" '
+                         f'stroke-width="0.5"/><text x="{x + 18}" y="{y + 18}" font-size="{MAP_FONT}" '
+                         f'fill="{INK}">{label}</text>')
+        x += 26 + 8 * len(label)
+    if placed and points_label:
+        parts_svg.append(f'<circle cx="{x + 5}" cy="{y + 13}" r="4" fill="{POINT}" stroke="#ffffff" '
+                         f'stroke-width="1"/><text x="{x + 14}" y="{y + 18}" font-size="{MAP_FONT}" '
+                         f'fill="{INK}">{escape(points_label)}</text>')
+    parts_svg.append("</svg>")
+    return Markup("".join(parts_svg))
+
+
+def _label_spot(projected: list, text: str) -> tuple[float, float] | None:
+    """Where an area's name and count fit: a point inside its largest part whose box holds the text, or None."""
+    from shapely.geometry import Polygon
+
+    best = None
+    for rings in projected:
+        try:
+            polygon = Polygon(rings[0], rings[1:])
+        except ValueError:
+            continue
+        if best is None or polygon.area > best.area:
+            best = polygon
+    if best is None or best.is_empty:
+        return None
+    min_x, min_y, max_x, max_y = best.bounds
+    if max_x - min_x < 0.62 * MAP_FONT * len(text) + 4 or max_y - min_y < 2.5 * MAP_FONT:
+        return None
+    spot = best.representative_point() if not best.is_valid or best.centroid.within(best) is False else best.centroid
+    return spot.x, spot.y
 
 
 def _short(name: str, limit: int = 16) -> str:
@@ -174,9 +250,12 @@ def week_label(year: int, week: int, first: bool = False) -> str:
     return _("v. %(week)s %(year)s", week=week, year=year) if first else _("v. %(week)s", week=week)
 
 
-def figure_charts(figures: dict, shapes: list[dict] | None, locale: str, *, highlight_last: bool = True) -> dict:
-    """The charts of a week's or a period's figures: ``total`` trend, ``by_category`` trends, the ``map``."""
+def figure_charts(figures: dict, shapes: list[dict] | None, locale: str, *, highlight_last: bool = True,
+                  points: Sequence[Sequence[float]] | None = None) -> dict:
+    """The charts of a week's or a period's figures: ``total`` trend, ``by_category`` trends, the ``map``
+    (with ``points``, the counted reports' rounded [lon, lat], when given)."""
     from flask_babel import gettext as _
+    from flask_babel import ngettext
 
     english = str(locale).startswith("en")
     trend = figures["trend"]
@@ -190,9 +269,15 @@ def figure_charts(figures: dict, shapes: list[dict] | None, locale: str, *, high
     polygons = {s["area_id"]: s["polygon"] for s in shapes or []}
     map_svg = None
     if shapes is not None:
+        points = list(points or [])
+        description = ngettext(
+            "%(num)d av rapporterna har koordinater och visas som en punkt (avrundad till ungefär 100 m).",
+            "%(num)d av rapporterna har koordinater och visas som punkter (avrundade till ungefär 100 m).",
+            len(points)) if points else ""
         map_svg = area_map([{"name": a["name"], "count": a["count"], "polygon": polygons.get(a["id"])}
                             for a in figures["by_area"]],
-                           _("Antal accepterade rapporter per område"), legend_title=_("Antal rapporter"))
+                           _("Antal accepterade rapporter per område"), legend_title=_("Antal rapporter"),
+                           points=points, points_label=_("Rapport med koordinater"), description=description)
     return {
         "total": trend_bars(trend["total"], labels, _("Alla kategorier"), width=360, height=90,
                             highlight_last=highlight_last, partial=partial),

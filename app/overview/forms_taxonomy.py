@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 _TOO_LONG = _l("Högst %(max)d tecken.")
@@ -46,3 +47,22 @@ class CategoryForm(FlaskForm):
     sort_order = WholeNumberField(_l("Ordning"), default=0, validators=[
         Optional(), NumberRange(min=0, max=100000, message=_l("Ange ett tal mellan 0 och 100000."))])
     active = BooleanField(_l("Aktiv (kan väljas i rapportformuläret)"), default=True)
+
+
+_PROPERTY = [Optional(), Length(max=60, message=_TOO_LONG)]
+
+
+class AreaImportForm(FlaskForm):
+    """Upload of a GeoJSON file of areas: only previewed, nothing changes yet."""
+
+    file = FileField(_l("GeoJSON-fil"), validators=[FileRequired(_l("Välj en GeoJSON-fil."))])
+    name_property = StringField(_l("Egenskap med namnet (valfritt)"), filters=[_strip], validators=_PROPERTY)
+    code_property = StringField(_l("Egenskap med koden (valfritt)"), filters=[_strip], validators=_PROPERTY)
+
+
+class AreaImportConfirmForm(FlaskForm):
+    """Confirming (or re-reading with other properties) a staged GeoJSON file."""
+
+    token = HiddenField(validators=[DataRequired(), Length(max=64)])
+    name_property = StringField(_l("Egenskap med namnet"), filters=[_strip], validators=_PROPERTY)
+    code_property = StringField(_l("Egenskap med koden"), filters=[_strip], validators=_PROPERTY)

@@ -17,14 +17,18 @@ _NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 INCIDENT = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["id", "occurred_at", "area", "category", "setting"],
+    "required": ["id", "occurred_at", "category", "setting"],
     "properties": {
         "id": {"type": "string", "minLength": 1, "maxLength": MAX_EXTERNAL_ID,
                "description": "The sender's own id. Re-sending the same id creates nothing new."},
         "occurred_at": {"type": "string", "format": "date-time",
                         "description": "ISO 8601 with a UTC offset, e.g. 2026-11-20T22:15:00+01:00."},
         "occurred_until": {**_NULLABLE_TIME, "description": "End of a time window, if any."},
-        "area": {"type": "string", "minLength": 1, "maxLength": 40, "description": "Area code."},
+        "area": {"type": "string", "minLength": 1, "maxLength": 40,
+                 "description": "Area code. Required unless latitude and longitude are given: the area is then "
+                                "the active area containing the point, and a point inside no area is refused "
+                                "(422, code point_outside_areas). A given area is kept even if the point lies "
+                                "elsewhere."},
         "category": {"type": "string", "minLength": 1, "maxLength": 40, "description": "Category code."},
         "setting": {"type": "string", "enum": ["public", "semi_public"]},
         "place": {"type": ["string", "null"], "maxLength": MAX_PLACE,

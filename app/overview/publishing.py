@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from app.db import db, utcnow
 from app.overview.figures import week_start
 from app.overview.figures.aggregate import week_figures_with_polygons
+from app.overview.figures.points import week_points
 from app.overview.models import IncidentReport, PublishedWeek, ReportStatus, WeekNote
 from app.security.audit import record
 from app.labels import register_action_labels
@@ -109,10 +110,11 @@ def exit_for_year(year: int) -> dict:
 
 
 def area_shapes(areas: list[dict], polygons: dict[int, str | None]) -> list[dict]:
-    """[{area_id, polygon}] for the map, in the order of ``areas`` (polygon None when missing or malformed)."""
-    from app.overview.charts import parse_polygon
+    """[{area_id, polygon}] for the map, in the order of ``areas`` (polygon: simplified MultiPolygon coordinates,
+    None when missing or malformed; older snapshots hold a single ring, which the map reads too)."""
+    from app.overview.geography import drawable_shapes
 
-    return [{"area_id": a["id"], "polygon": parse_polygon(polygons.get(a["id"]))} for a in areas]
+    return drawable_shapes(areas, polygons)
 
 
 def week_activity(iso_year: int, iso_week: int) -> dict:
@@ -128,7 +130,8 @@ def week_activity(iso_year: int, iso_week: int) -> dict:
 def live_snapshot(iso_year: int, iso_week: int) -> dict:
     """Everything the week page shows, computed now (ValueError for a week that does not exist).
 
-    Snapshots published before ``activity`` existed lack the key; readers treat it as empty.
+    Snapshots published before ``activity`` (or ``points``, the map's report points) existed lack the key;
+    readers treat it as empty.
     """
     polygons: dict[int, str | None] = {}
     figures = week_figures_with_polygons(iso_year, iso_week, polygons)
@@ -138,6 +141,7 @@ def live_snapshot(iso_year: int, iso_week: int) -> dict:
         "schema": SNAPSHOT_SCHEMA,
         "figures": figures,
         "shapes": area_shapes(figures["areas"], polygons),
+        "points": week_points(iso_year, iso_week),
         "note": {"analysis": note.analysis if note else None, "focus": note.focus if note else None},
         "exit": exit_for_week(monday),
         "activity": week_activity(iso_year, iso_week),

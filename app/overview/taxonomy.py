@@ -197,9 +197,17 @@ def create_area(*, name: str, code: str, polygon: str | None = None, active: boo
     return area
 
 
+def has_imported_geometry(area: Area) -> bool:
+    """True when the area's polygon is a GeoJSON geometry from a file import (not a ring typed in the form)."""
+    return (area.polygon or "").lstrip().startswith("{")
+
+
 def update_area(area: Area, *, name: str, code: str, polygon: str | None, active: bool) -> Area:
-    """Rename, recode, redraw or (de)activate an area."""
+    """Rename, recode, redraw or (de)activate an area. An imported geometry is kept when ``polygon`` is empty
+    (the form does not show it; a new GeoJSON import or a typed ring replaces it)."""
     values = _area_values(name, code, polygon, area.id) | {"active": bool(active)}
+    if values["polygon"] is None and has_imported_geometry(area):
+        values["polygon"] = area.polygon
     changed = sorted(k for k, v in values.items() if getattr(area, k) != v)
     for key in changed:
         setattr(area, key, values[key])

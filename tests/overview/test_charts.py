@@ -30,14 +30,14 @@ def test_area_map_projects_polygons_into_the_viewbox_and_shades_by_count():
     ]
     svg = str(charts.area_map(shapes, "Karta", legend_title="Antal"))
     width, height = map(float, re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups())
-    polygons = re.findall(r'<polygon points="([^"]+)" fill="([^"]+)"', svg)
+    polygons = [(re.findall(r"([\d.]+),([\d.]+)", d), fill)
+                for d, fill in re.findall(r'<path d="([^"]+)" fill="([^"]+)" fill-rule="evenodd"', svg)]
     assert len(polygons) == 2
     for points, _fill in polygons:
-        for pair in points.split():
-            x, y = map(float, pair.split(","))
-            assert 0 <= x <= width and 0 <= y <= height
-    north_y = [float(p.split(",")[1]) for p in polygons[0][0].split()]
-    south_y = [float(p.split(",")[1]) for p in polygons[1][0].split()]
+        for x, y in points:
+            assert 0 <= float(x) <= width and 0 <= float(y) <= height
+    north_y = [float(y) for _x, y in polygons[0][0]]
+    south_y = [float(y) for _x, y in polygons[1][0]]
     assert max(north_y) < min(south_y)  # north is up
     assert polygons[0][1] == charts.SHADES[-1] and polygons[1][1] == charts.ZERO
     assert "Karta: Norr 10, Söder 0, Utan karta 3" in svg  # the text alternative names every area

@@ -138,12 +138,13 @@ def map_headers(headers: list[str]) -> dict[int, str]:
 
 
 def check_required(layout: CsvLayout) -> None:
-    """Refuse a file that lacks a time, an area or a category column (the message names what is missing)."""
+    """Refuse a file that lacks a time, an area (or a point) or a category column (the message names what is
+    missing)."""
     fields = layout.fields
     missing = []
     if "occurred_at" not in fields and "date" not in fields:
         missing.append(str(_l("datum/tid")))
-    if "area" not in fields:
+    if "area" not in fields and not {"latitude", "longitude"} <= set(fields):  # a point gives the area
         missing.append(str(_l("område")))
     if "category" not in fields:
         missing.append(str(_l("kategori")))

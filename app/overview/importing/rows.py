@@ -38,6 +38,7 @@ MESSAGES = {
     "too_old": _l("Tidpunkten är före år 2000."),
     "until_before_start": _l("Sluttiden är före starttiden."),
     "unknown_area": _l("Okänt område."),
+    "point_outside_areas": _l("Inget område angivet och punkten ligger inte inom något område."),
     "unknown_category": _l("Okänd kategori."),
     "bad_setting": _l("Okänd miljö (offentlig eller halvoffentlig)."),
     "too_long": _l("Värdet är för långt."),
@@ -58,6 +59,7 @@ MESSAGES_EN = {
     "too_old": "The time is before the year 2000.",
     "until_before_start": "occurred_until is before occurred_at.",
     "unknown_area": "Unknown area code.",
+    "point_outside_areas": "No area given, and the point lies inside no area.",
     "unknown_category": "Unknown category code.",
     "bad_setting": "Unknown setting (public or semi_public).",
     "too_long": "The value is too long.",
@@ -93,6 +95,7 @@ class Lookup:
 
     def __init__(self, *, by_name: bool = True):
         self.areas: dict[str, tuple[int, str]] = {}
+        self._locator = None
         self.categories: dict[str, tuple[int, str]] = {}
         for area_id, code, name in db.session.execute(select(Area.id, Area.code, Area.name)):
             if by_name:
@@ -107,6 +110,16 @@ class Lookup:
 
     def area(self, text: str) -> tuple[int, str] | None:
         return self.areas.get(_lookup_key(text))
+
+    def area_at(self, latitude: float, longitude: float) -> tuple[int, str] | None:
+        """The active area that contains the point (geography.area_locator, built once per import or call)."""
+        from app.overview.geography import area_locator
+
+        if self._locator is None:
+            self._locator = area_locator()
+            self._codes = {area_id: code for area_id, code in self.areas.values()}
+        area_id = self._locator.locate(latitude, longitude)
+        return (area_id, self._codes[area_id]) if area_id in self._codes else None
 
     def category(self, text: str) -> tuple[int, str] | None:
         return self.categories.get(_lookup_key(text))
@@ -258,7 +271,10 @@ def build_incident(values: dict, lookup: Lookup, now: datetime, *, api: bool = F
     for name, finder in (("area", lookup.area), ("category", lookup.category)):
         raw = values.get(name)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
-            errors.append((name, "required"))
+            if name == "area":
+                area = False  # taken from the point below, if there is one
+            else:
+                errors.append((name, "required"))
         elif not isinstance(raw, str):
             errors.append((name, "bad_type"))
         else:
@@ -293,6 +309,14 @@ def build_incident(values: dict, lookup: Lookup, now: datetime, *, api: bool = F
             coordinates[name] = False
     if (coordinates["latitude"] is None) != (coordinates["longitude"] is None):
         errors.append(("latitude", "coordinates_pair"))
+    if area is False:  # no area given: the point's area (a given area always wins)
+        point = [coordinates[k] for k in ("latitude", "longitude")]
+        if any(v is None for v in point):
+            errors.append(("area", "required"))
+        elif all(isinstance(v, float) for v in point):
+            area = lookup.area_at(*point)
+            if area is None:
+                errors.append(("area", "point_outside_areas"))
 
     place = _text(values.get("place"), MAX_PLACE, errors, "place")
     description = _text(values.get("description"), MAX_DESCRIPTION, errors, "description")

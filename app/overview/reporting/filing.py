@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
@@ -77,10 +77,30 @@ def _active_ids(model) -> set[int]:
     return set(db.session.scalars(select(model.id).where(model.active.is_(True))))
 
 
+def _has_point(inp: IncidentInput) -> bool:
+    return (inp.latitude is not None and inp.longitude is not None
+            and -90 <= inp.latitude <= 90 and -180 <= inp.longitude <= 180)
+
+
+def with_point_area(inp: IncidentInput) -> IncidentInput:
+    """The incident with its area taken from its map point when it has a point but no area.
+
+    A given area stays authoritative, even when the point lies in another area.
+    """
+    if inp.area_id is not None or not _has_point(inp):
+        return inp
+    from app.overview.geography import area_for_point
+
+    area_id = area_for_point(inp.latitude, inp.longitude)
+    return replace(inp, area_id=area_id) if area_id is not None else inp
+
+
 def check_incident(inp: IncidentInput, *, now: datetime | None = None, allowed_areas: set[int] | None = None,
                    allowed_categories: set[int] | None = None) -> dict[str, str]:
-    """Every problem of one incident as {field: message}; empty if it may be stored."""
+    """Every problem of one incident as {field: message}; empty if it may be stored (an incident without an
+    area but with a point inside an active area may: ``with_point_area`` gives it that area)."""
     now = now or utcnow()
+    inp = with_point_area(inp)
     errors: dict[str, str] = {}
     start, end = inp.occurred_at, inp.occurred_until
     if start is None:
@@ -95,7 +115,9 @@ def check_incident(inp: IncidentInput, *, now: datetime | None = None, allowed_a
         elif start is not None and end <= start:
             errors["occurred_until"] = str(_l("Sluttiden ska vara efter starttiden."))
     areas = _active_ids(Area) if allowed_areas is None else allowed_areas
-    if inp.area_id is None:
+    if inp.area_id is None and _has_point(inp):
+        errors["area_id"] = str(_l("Kartpunkten ligger inte inom något område. Välj ett område."))
+    elif inp.area_id is None:
         errors["area_id"] = str(_l("Välj ett område."))
     elif inp.area_id not in areas:
         errors["area_id"] = str(_l("Välj ett av områdena i listan."))
@@ -135,7 +157,7 @@ def file_reports(inputs: list[IncidentInput], reporter) -> list[IncidentReport]:
     if not reporter.agency_id:
         raise ReportError(str(_l("Ditt konto hör inte till någon organisation. Kontakta administratören.")))
     now, areas, categories = utcnow(), _active_ids(Area), _active_ids(Category)
-    cleaned = [inp.cleaned() for inp in inputs]
+    cleaned = [with_point_area(inp.cleaned()) for inp in inputs]
     errors = {index: problems for index, inp in enumerate(cleaned)
               if (problems := check_incident(inp, now=now, allowed_areas=areas, allowed_categories=categories))}
     if errors:
@@ -206,7 +228,7 @@ def correct_report(report: IncidentReport, user, inp: IncidentInput, *, expected
     if report.status != ReportStatus.NEW:
         raise ReportLocked(str(LOCKED_MESSAGE))
     check_version(report, expected_version)
-    inp = inp.cleaned()
+    inp = with_point_area(inp.cleaned())
     allowed_areas = _active_ids(Area) | {report.area_id}
     allowed_categories = _active_ids(Category) | {report.category_id}
     problems = check_incident(inp, allowed_areas=allowed_areas, allowed_categories=allowed_categories)

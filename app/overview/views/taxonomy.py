@@ -6,11 +6,14 @@ import json
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
 
 from app.admin.forms import DestructiveConfirmForm
 from app.db import db
-from app.overview import taxonomy
-from app.overview.forms_taxonomy import AreaForm, CategoryForm
+from app.overview import area_import, taxonomy
+from app.overview.charts import area_map
+from app.overview.forms_taxonomy import AreaForm, AreaImportConfirmForm, AreaImportForm, CategoryForm
 from app.overview.models import Area, Category
 from app.overview.views import form_status, page_arg, per_page, taxonomy_bp
 from app.security.authz import requires
@@ -46,6 +49,7 @@ def areas():
 def _render_area(form: AreaForm, area: Area | None):
     used = taxonomy.reports_using(area) if area else 0
     return render_template("taxonomy/area_form.html", form=form, area=area, used=used,
+                           imported=bool(area and taxonomy.has_imported_geometry(area)),
                            destructive=DestructiveConfirmForm()), form_status(form)
 
 
@@ -104,6 +108,70 @@ def area_delete(area_id: int):
         form.form_errors.append(str(exc))
         return _render_area(form, area)
     flash(_("Området är borttaget."), "success")
+    return redirect(url_for("taxonomy.areas"))
+
+
+# ------------------------------------------------------------------ areas from a GeoJSON file
+
+
+def _properties(form) -> dict:
+    return {"name_property": form.name_property.data or None, "code_property": form.code_property.data or None}
+
+
+def _render_preview(token: str, geo: area_import.GeoFile | None, form: AreaImportConfirmForm, status: int = 200):
+    preview_map = None
+    if geo is not None and geo.features:
+        from app.overview.geography import drawable_shapes
+
+        shapes = drawable_shapes([{"id": f.index} for f in geo.features],
+                                 {f.index: f.geometry_json for f in geo.features})
+        preview_map = area_map([{"name": f.name, "count": 0, "polygon": s["polygon"]}
+                                for f, s in zip(geo.features, shapes)], _("Områdena i filen"))
+    return render_template("taxonomy/area_import_preview.html", geo=geo, form=form, token=token,
+                           preview_map=preview_map), status
+
+
+@taxonomy_bp.route("/areas/import", methods=["GET", "POST"])
+@requires(Permission.TAXONOMY_MANAGE)
+def area_import_upload():
+    """Upload a GeoJSON file of areas (districts, DeSO); it is only previewed, nothing changes yet."""
+    form = AreaImportForm()
+    if form.validate_on_submit():
+        data = form.file.data.read(area_import.MAX_FILE_BYTES + 1)
+        try:
+            geo = area_import.preview(data, **_properties(form))
+        except area_import.GeoImportError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            token = area_import.stage(data, current_user.id)
+            confirm = AreaImportConfirmForm(formdata=None, token=token, name_property=geo.name_property or "",
+                                            code_property=geo.code_property or "")
+            return _render_preview(token, geo, confirm)
+    return render_template("taxonomy/area_import.html", form=form, max_mb=area_import.MAX_FILE_BYTES // 2**20,
+                           max_vertices=area_import.MAX_AREA_VERTICES), form_status(form)
+
+
+@taxonomy_bp.post("/areas/import/confirm")
+@requires(Permission.TAXONOMY_MANAGE)
+def area_import_confirm():
+    """Apply a previewed GeoJSON file (action "apply"), or read it again with other properties ("reread")."""
+    form = AreaImportConfirmForm()
+    data = area_import.staged(form.token.data, current_user.id) if form.validate_on_submit() else None
+    if data is None:
+        flash(_("Inget ändrades: den uppladdade filen finns inte längre eller formuläret har gått ut. "
+                "Ladda upp filen igen."), "error")
+        return redirect(url_for("taxonomy.area_import_upload"))
+    try:
+        if request.form.get("action") != "apply":
+            return _render_preview(form.token.data, area_import.preview(data, **_properties(form)), form)
+        result = area_import.apply_import(data, **_properties(form))
+    except area_import.GeoImportError as exc:
+        form.form_errors.append(str(exc))
+        return _render_preview(form.token.data, None, form, 400)
+    area_import.discard(form.token.data, current_user.id)
+    flash(_("Importen är klar: %(created)s, %(updated)s.",
+            created=ngettext("%(num)d nytt område", "%(num)d nya områden", result["created"]),
+            updated=ngettext("%(num)d uppdaterat", "%(num)d uppdaterade", result["updated"])), "success")
     return redirect(url_for("taxonomy.areas"))
 
 

@@ -8,6 +8,7 @@ Published versions render from their stored snapshot only, never recomputed.
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale
@@ -18,6 +19,7 @@ from app.audit.pdf import render_pdf
 from app.overview import publishing
 from app.overview.charts import figure_charts, fmt_change, fmt_num, fmt_p
 from app.overview.figures import is_valid_week, last_complete_week, period_figures, shift_week
+from app.overview.figures.points import period_points
 from app.overview.forms_week import NoteForm, PeriodError, PublishForm, parse_period
 from app.overview.views import overview_bp as bp
 from app.processes import overview_links
@@ -87,7 +89,8 @@ def _activity(snapshot: dict | None) -> dict | None:
 def _context(year: int, week: int, snapshot: dict | None, *, version=None) -> dict:
     """What the week templates need: plain data plus the SVG charts."""
     locale = _locale()
-    charts = figure_charts(snapshot["figures"], snapshot["shapes"], locale) if snapshot else None
+    charts = figure_charts(snapshot["figures"], snapshot["shapes"], locale,
+                           points=snapshot.get("points")) if snapshot else None
     prev_y, prev_w = shift_week(year, week, -1)
     next_y, next_w = shift_week(year, week, 1)
     return {
@@ -251,6 +254,12 @@ def _period_or_400(template: str):
                                       args=request.args, english=_locale().startswith("en")), 400)
 
 
+def _period_points(figures: dict) -> list[list[float]]:
+    """The map's points: the accepted reports the period's figures count (through its last counted day)."""
+    through = figures.get("through")
+    return period_points(date.fromisoformat(figures["start"]), date.fromisoformat(through) if through else None)
+
+
 @bp.get("/period")
 @requires(Permission.OVERVIEW_READ)
 def period():
@@ -261,7 +270,7 @@ def period():
     polygons: dict = {}
     figures = period_figures(chosen.start, chosen.end, polygons) if chosen else None
     charts = (figure_charts(figures, publishing.area_shapes(figures["areas"], polygons), _locale(),
-                            highlight_last=False) if figures else None)
+                            highlight_last=False, points=_period_points(figures)) if figures else None)
     return render_template("overview/period.html", period=chosen, figures=figures, charts=charts, error=None,
                            args=request.args, english=_locale().startswith("en"))
 
@@ -279,10 +288,11 @@ def period_pdf():
     polygons: dict = {}
     figures = period_figures(chosen.start, chosen.end, polygons)
     shapes = publishing.area_shapes(figures["areas"], polygons)
+    points = _period_points(figures)
 
     def produce():
         with force_locale(lang):
-            charts = figure_charts(figures, shapes, lang, highlight_last=False)
+            charts = figure_charts(figures, shapes, lang, highlight_last=False, points=points)
             pdf = render_pdf("pdf/overview_period.html", period=chosen, figures=figures, charts=charts,
                              english=lang == "en", lang=lang)
         return _pdf_response(pdf, f"lagesbild-{chosen.start.isoformat()}-{chosen.end.isoformat()}.pdf")
