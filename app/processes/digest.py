@@ -1,13 +1,16 @@
 """The daily digest: per user, what is newly due or late in their work, by e-mail.
 
-What a digest may contain is deliberately narrow: the kind of thing, a
-reference (a process and milestone number, an action item number, a case
-code), the date and a link. No free text at all: not even milestone or action
-item titles (free text may name a person by mistake, and mail leaves the
-system), never a name, a personal identity number, a plan item's goal or any
-other decrypted text. The
-case queries are those of the "my work" start page (app.cases.work, app.cases.plan,
-app.cases.records), so the digest and the page cannot disagree.
+What a digest may contain is deliberately narrow: the kind of thing, what it
+belongs to (a process, a meeting, a case code), the date and a link. A
+milestone's or action item's title is free text that could name a person by
+mistake, and mail leaves the system: it is mailed only where the policy allows
+it (``digest:titles``, granted to those who may see the item anyway, and
+never to NGOs or security companies); otherwise the line names the process (or,
+for an agency that may not know the process's name, the meeting) and the date.
+Never a name, a personal identity number, a plan item's goal or any other
+decrypted text. The case queries are those of the "my work" start page
+(app.cases.work, app.cases.plan, app.cases.records), so the digest and the page
+cannot disagree.
 
 "New" means: not listed in the user's previous digest. Item keys carry the
 state ("milestone:12:due", later "milestone:12:late"), so an item that turns
@@ -45,6 +48,8 @@ from app.processes.models import (
     ProcessStatus,
 )
 from app.security import audit
+from app.security.authz import gate
+from app.security.permissions import Permission
 
 LATE, DUE_SOON = "late", "due_soon"
 #: Processes in these states send no reminders.
@@ -53,7 +58,8 @@ _INACTIVE_PROCESSES = (ProcessStatus.COMPLETED, ProcessStatus.CANCELLED)
 
 @dataclass(frozen=True)
 class DigestItem:
-    """One line of a digest. ``label`` and ``context`` never hold personal data."""
+    """One line of a digest. ``label`` and ``context`` never hold personal data; ``mail_title`` is set only where
+    the policy lets this reader receive the title by mail."""
 
     kind: str  # milestone | action_item | plan_item | reassessment | consent
     key: str  # "milestone:12:late": what the next digest compares against
@@ -61,10 +67,12 @@ class DigestItem:
     due: date
     state: str  # LATE | DUE_SOON
     link: str  # a path, made absolute with LOTS_BASE_URL in the mail
-    title: str = ""  # milestone / action item title (for the tests and the log of what was found; NOT mailed)
-    context: str = ""  # the process name, or the case code (NOT mailed for processes)
-    #: What the mail shows besides the kind, the date and the link: a number or a case code, never free text.
+    title: str = ""  # milestone / action item title, whoever reads it (for the tests; mailed only as mail_title)
+    context: str = ""  # the process name (or the meeting title), or the case code
+    #: A number that identifies a milestone or action item ("process 12, delmål 34").
     ref: str = ""
+    #: The title as the mail shows it: empty unless the policy grants this reader digest:titles on the item.
+    mail_title: str = ""
 
     @property
     def late(self) -> bool:
@@ -100,6 +108,14 @@ def _path(endpoint: str, fallback: str, **values: Any) -> str:
 # ------------------------------------------------------------------ processes
 
 
+def _mailed_title(user, obj, title: str, view: Permission, seen: Any) -> str:
+    """The title, if this reader may see the item (``view`` on ``seen``) and the policy lets them have it by mail."""
+    checks = gate()
+    if checks.decide(user, Permission.DIGEST_TITLES, obj) and checks.decide(user, view, seen):
+        return title
+    return ""
+
+
 def _milestones(user, today: date, horizon: date) -> list[DigestItem]:
     stmt = (visible_milestones_query(user)
             .join(Process, Milestone.process_id == Process.id)
@@ -116,7 +132,8 @@ def _milestones(user, today: date, horizon: date) -> list[DigestItem]:
             _("Delmål försenat") if state == LATE else _("Delmål förfaller"), m.due_date, state,
             _path("processes.detail", f"/processes/{m.process_id}", process_id=m.process_id) + f"#milestone-{m.id}",
             title=m.title, context=m.process.name,
-            ref=_("process %(process)d, delmål %(number)d", process=m.process_id, number=m.id)))
+            ref=_("process %(process)d, delmål %(number)d", process=m.process_id, number=m.id),
+            mail_title=_mailed_title(user, m, m.title, Permission.PROCESS_VIEW, m.process)))
     return items
 
 
@@ -138,7 +155,8 @@ def _action_items(user, today: date, horizon: date) -> list[DigestItem]:
             _("Åtgärdspunkt försenad") if state == LATE else _("Åtgärdspunkt förfaller"), a.due_date, state,
             _path("meetings.detail", f"/meetings/{meeting.id}", meeting_id=meeting.id) + f"#action-{a.id}",
             title=a.title, context=meeting.process.name if meeting.process_id in visible else meeting.title,
-            ref=_("åtgärdspunkt %(number)d", number=a.id)))
+            ref=_("åtgärdspunkt %(number)d", number=a.id),
+            mail_title=_mailed_title(user, a, a.title, Permission.MEETING_VIEW, a)))
     return items
 
 

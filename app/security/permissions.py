@@ -43,6 +43,8 @@ class Permission(str, enum.Enum):
     PROCESS_EXPORT = "process:export"
     MILESTONE_UPDATE = "milestone:update"
     MEETING_VIEW = "meeting:view"
+    #: A milestone's or action item's title in the daily digest mail (otherwise the mail names its process).
+    DIGEST_TITLES = "digest:titles"
     INTERVENTION_READ = "intervention:read"
     INTERVENTION_MANAGE = "intervention:manage"
     EVALUATION_READ = "evaluation:read"
