@@ -43,6 +43,9 @@ NAME_CANDIDATES = ("namn", "name", "omradesnamn", "områdesnamn", "omrade", "omr
                    "stadsdel", "regsonamn", "desonamn", "label", "kommunnamn")
 CODE_CANDIDATES = ("kod", "code", "deso", "desokod", "deso_kod", "regsokod", "regso_kod", "distriktskod", "id", "fid")
 
+#: The reason given for a geometry that encloses nothing (a line drawn as a polygon).
+NO_AREA = _l("ingen yta")
+
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
@@ -265,7 +268,7 @@ def read_geojson(data: bytes, *, name_property: str | None = None, code_property
         wgs = geography.polygonal(shapely.set_precision(geography.to_wgs84(valid, epsg), 10 ** -geography.STORED_DECIMALS))
         if wgs is None or wgs.area <= 0:
             refused.append(Refused(index, name, str(_l("Geometrin är ogiltig och går inte att laga (%(reason)s).",
-                                                       reason=str(_l("ingen yta"))))))
+                                                       reason=str(NO_AREA)))))
             continue
         if not all(-180 <= v <= 180 for v in wgs.bounds[::2]) \
                 or not all(-90 <= v <= 90 for v in wgs.bounds[1::2]):
