@@ -1,4 +1,6 @@
-"""A process leader runs a process and the weekly EST meeting end to end in Chromium."""
+"""A process leader runs a process and the weekly EST meeting end to end in Chromium: the next EST meeting
+carries the open action items, a decision becomes an action item in one step, and a school officer who may not
+see the carried items does not see them."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import pytest
 from tests.browser.conftest import PageErrors, log_in
 
 LEADER = "processledare@norrvik.example.org"
+POLICE = "Polisen lokalpolisområde Norrvik (fiktiv)"
+SCHOOL = "Norrviksskolan (fiktiv)"
 
 
 def _submit(page, form_selector: str = "main form[method=post]") -> None:
@@ -19,10 +23,12 @@ def _submit(page, form_selector: str = "main form[method=post]") -> None:
 @pytest.mark.browser
 def test_process_leader_runs_a_process_and_the_est_meeting(browser, live_server):
     from app.overview.figures import last_complete_week
+    from app.overview.figures.weeks import shift_week
     from app.processes.dates import local_today
 
     today = local_today()
     year, week = last_complete_week()  # the week /meetings/est and /overview/ open on
+    next_year, next_week = shift_week(year, week, 1)
     context = browser.new_context(locale="sv-SE")
     try:
         page = context.new_page()
@@ -80,6 +86,62 @@ def test_process_leader_runs_a_process_and_the_est_meeting(browser, live_server)
         page.goto(live_server.url + f"/overview/{year}/{week}")
         assert page.locator("text=Stationsområdet kvällstid (webbläsartest).").count() >= 1, \
             "the focus decided in the EST meeting shows on the overview"
+
+        # Next week's EST meeting carries last week's open action items; a decision becomes an action item in one step.
+        page.goto(live_server.url + f"/meetings/est/{next_year}/{next_week}")
+        carried = page.locator("table.carried")
+        assert carried.locator("text=Extra kvällsvandring vid stationen").count() == 1, "last week's open item"
+        assert carried.locator("text=Fältassistenter vid stationen fredag kväll").count() == 0, "a done item is not"
+        with page.expect_navigation():
+            page.click("button:has-text('Öppna EST-mötet')")
+        next_meeting = page.url
+        with page.expect_navigation():
+            page.click("a:has-text('Nytt beslut')")
+        page.fill("textarea[name=decision]", "Kvällspatrullen vid stationen fortsätter i fyra veckor.")
+        page.fill("input[name=title]", "Schemalägg kvällspatrullen")
+        page.select_option("select[name=agency_id]", label=POLICE)
+        page.fill("input[name=due_date]", (today + timedelta(days=14)).isoformat())
+        _submit(page)
+        assert page.locator("#actions >> text=Schemalägg kvällspatrullen").count() >= 1
+        assert page.locator("#actions >> text=Från beslut 1").count() == 1
+        # The school attends the new meeting, but not last week's: it sees none of the carried items' titles.
+        with page.expect_navigation():
+            page.click("main a:has-text('Redigera') >> nth=0")
+        page.get_by_label(SCHOOL).check()
+        _submit(page)
         assert not [e for e in errors.take() if "favicon" not in e]
+        context.close()
+
+        context = browser.new_context(locale="sv-SE")
+        page = context.new_page()
+        log_in(page, live_server, _school_partner(live_server))
+        page.goto(next_meeting)
+        assert page.locator("h1").inner_text().startswith(f"EST-möte vecka {next_week}")
+        assert page.locator("text=Extra kvällsvandring vid stationen").count() == 0
+        assert page.locator("text=Inga öppna åtgärdspunkter som du kan se.").count() == 1
+        assert page.locator("text=Schemalägg kvällspatrullen").count() >= 1  # this meeting's own item
     finally:
         context.close()
+
+
+def _school_partner(server) -> str:
+    """A partner officer at the school, with a TOTP key held by the test (the demo has none)."""
+    import pyotp
+    from sqlalchemy import select
+
+    from app.admin import service as admin_service
+    from app.admin.models import Agency
+    from app.demo import DEMO_PASSWORD
+    from app.extensions import db, security
+
+    email = "skola-webblasartest@norrvik.example.org"
+    with server.app.app_context():
+        agency = db.session.scalar(select(Agency).where(Agency.name == SCHOOL))
+        user = admin_service.create_user(email, "Sam Skola", agency, ["partner"], DEMO_PASSWORD)
+        key = pyotp.random_base32()
+        user.tf_totp_secret = security._totp_factory._totp(key=key, format="base32").to_json(encrypt=True)
+        user.tf_primary_method = "authenticator"
+        user.mf_recovery_codes = ["fiktiv-reservkod-1"]  # saved at enrolment
+        db.session.commit()
+    server.accounts[email] = (DEMO_PASSWORD, key)
+    return email
