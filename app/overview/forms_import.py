@@ -36,6 +36,29 @@ class ImportCancelForm(FlaskForm):
                              validators=[DataRequired(_l("Bekräfta åtgärden genom att kryssa i rutan."))])
 
 
+def category_map_form(unknown: list, choices: list[tuple[str, str]], formdata=None):
+    """One select per unrecognised source category (``unknown`` = [[name, rows], ...]): one of ours, or none.
+
+    The fields are ``map_0``, ``map_1``, ... in the review's order; a value that is not one of ``choices``
+    (a forged or stale id) is a field error.
+    """
+
+    class CategoryMapForm(FlaskForm):
+        pass
+
+    options = [("", str(_l("– lämna raderna som fel –")))] + choices
+    for index, (name, _rows) in enumerate(unknown):
+        setattr(CategoryMapForm, f"map_{index}", SelectField(name, choices=options, default="", validate_choice=True))
+    form = CategoryMapForm(formdata=formdata) if formdata is not None else CategoryMapForm()
+    form.sources = [(getattr(form, f"map_{i}"), name, rows) for i, (name, rows) in enumerate(unknown)]
+    return form
+
+
+class ForgetAliasForm(FlaskForm):
+    confirmed = BooleanField(_l("Ja, glöm mappningen"),
+                             validators=[DataRequired(_l("Bekräfta åtgärden genom att kryssa i rutan."))])
+
+
 class ApiTokenForm(FlaskForm):
     name = StringField(_l("Namn"), validators=[DataRequired(_l("Ange ett namn.")), Length(max=120)])
     organisation_id = SelectField(_l("Organisation"), coerce=int, validate_choice=True)

@@ -246,6 +246,28 @@ class ImportJob(EncryptedRecord, db.Model):
     #: Mark imported reports as accepted (already reviewed in the source system) instead of new.
     accept: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     content = EncryptedField(str)
+    #: JSON, encrypted like the content (it quotes the file): the refused values of the listed invalid rows
+    #: ({"line:field": value}) and the source's unrecognised categories ([[value, rows], ...]).
+    review = EncryptedField(str)
+
+
+class ImportCategoryAlias(TimestampMixin, db.Model):
+    """A source's own category name mapped once to one of ours, remembered for that source (the reporting
+    organisation whose export it is): "Fordonsbrand" from Räddningstjänsten is "Anlagd brand"."""
+
+    __tablename__ = "import_category_alias"
+    __table_args__ = (UniqueConstraint("organisation_id", "source_key", name="uq_import_category_alias_source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    #: The source's name as it was written, and its case- and space-insensitive key.
+    source_name: Mapped[str] = mapped_column(String(120))
+    source_key: Mapped[str] = mapped_column(String(120))
+    category_id: Mapped[int] = mapped_column(ForeignKey("incident_category.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
+
+    category: Mapped[Category] = relationship()
+    organisation: Mapped["Agency"] = relationship()
 
 
 from app.admin.models import Agency  # noqa: E402

@@ -14,11 +14,28 @@ from sqlalchemy import select
 
 from app.db import db
 from app.overview.importing.csvfile import CsvLayout, iter_rows
-from app.overview.importing.rows import Incident, Lookup, build_incident
+from app.overview.importing.rows import Incident, Lookup, build_incident, source_key
 from app.overview.models import IncidentReport, Setting
 
 #: IN lists are sent in slices of this size (SQLite allows 32,766 parameters; keep plans simple).
 LOOKUP_SLICE = 900
+#: A source category name longer than this is not offered for mapping (the alias column's width).
+SOURCE_NAME_MAX = 120
+#: Refused values quoted in the preview (one per problem), and distinct unrecognised categories offered for mapping.
+MAX_REFUSED = 5000
+MAX_UNKNOWN_CATEGORIES = 50
+#: Longer values are quoted shortened; free text (place, description) is never quoted, only its length.
+QUOTE_LIMIT = 60
+FREE_TEXT = ("place", "description")
+
+
+def quote(name: str, value) -> str:
+    """What the preview shows of a refused cell: the value (shortened), or only the length of free text."""
+    text = "" if value is None else str(value)
+    if name in FREE_TEXT:
+        return f"#{len(text)}"  # the template says "free text, N characters"
+    text = " ".join(text.split())
+    return text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT - 1] + "…"
 
 
 @dataclass
@@ -36,6 +53,16 @@ class Analysis:
     #: (line, code) of valid rows the analyst should check: "time_unknown" (a date without a time),
     #: "ambiguous_time" (a local time in the hour repeated when summer time ends).
     flags: list[tuple[int, str]] = field(default_factory=list)
+    #: "line:field" -> the refused value as the preview quotes it (see quote); the first MAX_REFUSED problems.
+    refused: dict[str, str] = field(default_factory=dict)
+    #: The source's category names that are not ours (nor mapped yet): key -> [name as written, rows].
+    unknown_categories: dict[str, list] = field(default_factory=dict)
+
+    def review(self) -> dict:
+        """The encrypted part of the preview: it quotes the file."""
+        unknown = sorted(self.unknown_categories.values(), key=lambda item: (-item[1], item[0].casefold()))
+        return {"refused": self.refused, "unknown_categories": unknown[:MAX_UNKNOWN_CATEGORIES],
+                "unknown_category_count": len(unknown)}
 
 
 def analyse(text: str, layout: CsvLayout, organisation_id: int, now: datetime, *, lookup: Lookup | None = None,
@@ -55,6 +82,11 @@ def analyse(text: str, layout: CsvLayout, organisation_id: int, now: datetime, *
         if errors:
             result.invalid_rows += 1
             result.errors.extend((line, name, code) for name, code in errors)
+            for name, code in errors:
+                if len(result.refused) < MAX_REFUSED and values.get(name) not in (None, ""):
+                    result.refused[f"{line}:{name}"] = quote(name, values.get(name))
+                if code == "unknown_category":
+                    _count_unknown(result.unknown_categories, values.get(name))
             continue
         valid.append(incident)
         if incident.time_unknown:
@@ -82,6 +114,17 @@ def analyse(text: str, layout: CsvLayout, organisation_id: int, now: datetime, *
             seen_prints.add(print_)
         result.fresh.append(incident)
     return result
+
+
+def _count_unknown(unknown: dict[str, list], value) -> None:
+    name = " ".join(str(value).split())
+    if not name or len(name) > SOURCE_NAME_MAX:
+        return  # too long to be a category name: the column is probably mapped wrong; the errors say so
+    key = source_key(name)
+    if key in unknown:
+        unknown[key][1] += 1
+    elif len(unknown) < MAX_UNKNOWN_CATEGORIES * 4:
+        unknown[key] = [name, 1]
 
 
 def _existing(column, organisation_id: int, values: set[str]) -> set[str]:

@@ -3,7 +3,8 @@
 Shared by the CSV import and the JSON API so that both accept the same
 things. Errors are (field, code) pairs: the code is a stable English token,
 ``MESSAGES`` holds the Swedish text (and ``MESSAGES_EN`` the English one for
-the API). No error carries a cell's content: it may be personal data.
+the API). No error carries a cell's content: it may be personal data (the CSV
+preview quotes refused values from its encrypted review, see analysis.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.db import db
-from app.overview.models import Area, Category, Setting
+from app.overview.models import Area, Category, ImportCategoryAlias, Setting
 from app.overview.importing.dates import parse_local
 from app.overview.service import local_week
 
@@ -80,6 +81,11 @@ SETTING_ALIASES = {
 }
 
 
+def source_key(text: str) -> str:
+    """The key a source's category name is remembered under (case and spacing do not matter)."""
+    return _key(text)
+
+
 def _key(text: str) -> str:
     """Case- and whitespace-insensitive form of a name ("Våld / bråk" == "våld/bråk")."""
     text = " ".join(text.casefold().split())
@@ -93,7 +99,7 @@ _lookup_key = lru_cache(maxsize=4096)(_key)
 class Lookup:
     """Areas and categories by code or name (Swedish or English), loaded once per import or API call."""
 
-    def __init__(self, *, by_name: bool = True):
+    def __init__(self, *, by_name: bool = True, organisation_id: int | None = None):
         self.areas: dict[str, tuple[int, str]] = {}
         self._locator = None
         self.categories: dict[str, tuple[int, str]] = {}
@@ -107,6 +113,14 @@ class Lookup:
                 self.categories.setdefault(_key(sv), (cat_id, code))
                 self.categories.setdefault(_key(en), (cat_id, code))
             self.categories[_key(code)] = (cat_id, code)
+        #: The source's own category names that its importer mapped to ours (ImportCategoryAlias); ours win.
+        self.aliases: dict[str, tuple[int, str]] = {}
+        if organisation_id is not None:
+            for key, cat_id, code in db.session.execute(
+                    select(ImportCategoryAlias.source_key, Category.id, Category.code)
+                    .join(Category, ImportCategoryAlias.category_id == Category.id)
+                    .where(ImportCategoryAlias.organisation_id == organisation_id)):
+                self.aliases[key] = (cat_id, code)
 
     def area(self, text: str) -> tuple[int, str] | None:
         return self.areas.get(_lookup_key(text))
@@ -122,7 +136,8 @@ class Lookup:
         return (area_id, self._codes[area_id]) if area_id in self._codes else None
 
     def category(self, text: str) -> tuple[int, str] | None:
-        return self.categories.get(_lookup_key(text))
+        key = _lookup_key(text)
+        return self.categories.get(key) or self.aliases.get(key)
 
 
 @dataclass

@@ -161,6 +161,7 @@ def _finish(job: ImportJob, status: ImportStatus, *, error: str | None = None) -
     job.error = error
     job.finished_at = utcnow()
     job.content = None
+    job.review = None
     destroy_data_key(job.data_key)
 
 
@@ -209,7 +210,7 @@ def run_import(job_id: uuid.UUID, *, threaded: bool = False) -> ImportJob:
         now = utcnow()
         text = job.content
         layout = CsvLayout.from_json(json.loads(job.mapping)["layout"])
-        lookup = Lookup()
+        lookup = Lookup(organisation_id=organisation_id)
         if threaded:
             session.commit()
         result = analyse(text, layout, organisation_id, now, lookup=lookup)

@@ -13,9 +13,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.db import as_utc, db, utcnow
-from app.overview.importing.analysis import analyse
-from app.overview.importing.csvfile import decode, read_layout
-from app.overview.importing.rows import Lookup
+from sqlalchemy.exc import IntegrityError
+
+from app.overview.importing.analysis import Analysis, analyse
+from app.overview.importing.csvfile import CsvLayout, decode, read_layout
+from app.overview.importing.rows import Lookup, source_key
 from app.overview.importing.runner import memory_progress
 from app.overview.models import ImportJob, ImportStatus
 from app.overview.service import ReportError
@@ -58,16 +60,36 @@ def create_import(raw: bytes, *, filename: str | None, organisation_id: int, use
         raise ReportError(str(_l("Filen har fler än %(most)s rader. Dela upp den i flera filer.", most=most)))
     layout = read_layout(text)
     layout.encoding = encoding
-    result = analyse(text, layout, organisation_id, utcnow(), lookup=Lookup())
+    result = _analyse(organisation_id, text, layout)
     if result.total == 0:
         raise ReportError(str(_l("Filen har en rubrikrad men inga rader.")))
-    file_hash = hashlib.sha256(raw).hexdigest()
+    job = ImportJob(
+        organisation_id=organisation_id, user_id=user.id, status=ImportStatus.PREVIEW,
+        file_hash=hashlib.sha256(raw).hexdigest(),
+        filename=os.path.basename((filename or "").replace("\\", "/"))[:200] or None,
+    )
+    _store_preview(job, result, layout)
+    job.content = text
+    db.session.add(job)
+    db.session.flush()
+    audit.record("import.previewed", object_type="import_job", object_id=str(job.id),
+                 detail={"rows": result.total, "valid": len(result.fresh), "invalid": result.invalid_rows,
+                         "duplicates": result.duplicates, "encoding": encoding, "organisation": organisation_id})
+    return job
+
+
+def _analyse(organisation_id: int, text: str, layout: CsvLayout) -> Analysis:
+    return analyse(text, layout, organisation_id, utcnow(), lookup=Lookup(organisation_id=organisation_id))
+
+
+def _store_preview(job: ImportJob, result: Analysis, layout: CsvLayout) -> None:
+    """The analysis as the job's preview: its counts, its mapping JSON and its encrypted review."""
     earlier = db.session.scalar(
-        select(ImportJob.finished_at).where(ImportJob.organisation_id == organisation_id,
-                                            ImportJob.file_hash == file_hash,
+        select(ImportJob.finished_at).where(ImportJob.organisation_id == job.organisation_id,
+                                            ImportJob.file_hash == job.file_hash,
                                             ImportJob.status == ImportStatus.DONE)
         .order_by(ImportJob.finished_at.desc()).limit(1))
-    mapping = {
+    job.mapping = json.dumps({
         "layout": layout.to_json(),
         "setting_default": "setting" not in layout.fields,
         "errors": result.errors[:MAX_LISTED_ERRORS],
@@ -78,19 +100,80 @@ def create_import(raw: bytes, *, filename: str | None, organisation_id: int, use
         "flags": result.flags[:MAX_LISTED_ERRORS],
         "flag_count": len(result.flags),
         "imported_before": earlier.isoformat() if earlier else None,
-    }
-    job = ImportJob(
-        organisation_id=organisation_id, user_id=user.id, status=ImportStatus.PREVIEW, file_hash=file_hash,
-        filename=os.path.basename((filename or "").replace("\\", "/"))[:200] or None, mapping=json.dumps(mapping),
-        total_rows=result.total, invalid=result.invalid_rows, duplicates=result.duplicates,
-    )
-    job.content = text
-    db.session.add(job)
-    db.session.flush()
-    audit.record("import.previewed", object_type="import_job", object_id=str(job.id),
-                 detail={"rows": result.total, "valid": len(result.fresh), "invalid": result.invalid_rows,
-                         "duplicates": result.duplicates, "encoding": encoding, "organisation": organisation_id})
-    return job
+    })
+    job.review = json.dumps(result.review())
+    job.total_rows, job.invalid, job.duplicates = result.total, result.invalid_rows, result.duplicates
+
+
+def preview_review(job: ImportJob) -> dict:
+    """The refused values and unrecognised categories of a previewed job (decrypted; the caller audits)."""
+    if job.status is not ImportStatus.PREVIEW or job.review is None:
+        return {"refused": {}, "unknown_categories": [], "unknown_category_count": 0}
+    return json.loads(job.review)
+
+
+def map_categories(job: ImportJob, chosen: dict[str, int], *, user) -> int:
+    """Remember the source's category names as ours (for the job's organisation) and preview the file again.
+
+    ``chosen`` maps a source name from the job's review to one of our active category ids. Returns how many
+    names were mapped. Refuses a job that is no longer in preview, and any name or category the review and
+    the taxonomy do not hold; then nothing is saved.
+    """
+    from app.overview.models import Category, ImportCategoryAlias
+
+    if job.status is not ImportStatus.PREVIEW:
+        raise ReportError(str(_l("Importen är redan bekräftad eller avbruten.")))
+    offered = {source_key(name): name for name, _rows in preview_review(job)["unknown_categories"]}
+    active = set(db.session.scalars(select(Category.id).where(Category.active.is_(True))))
+    wanted = {}
+    for name, category_id in chosen.items():
+        key = source_key(name)
+        if key not in offered or category_id not in active:
+            raise ReportError(str(_l("Kategorimappningen stämmer inte längre med filen. Ladda om sidan.")))
+        wanted[key] = (offered[key], category_id)
+    if not wanted:
+        return 0
+    existing = {a.source_key: a for a in db.session.scalars(select(ImportCategoryAlias).where(
+        ImportCategoryAlias.organisation_id == job.organisation_id,
+        ImportCategoryAlias.source_key.in_(list(wanted))))}
+    try:
+        with db.session.begin_nested():
+            for key, (name, category_id) in wanted.items():
+                alias = existing.get(key)
+                if alias is None:
+                    db.session.add(ImportCategoryAlias(organisation_id=job.organisation_id, source_name=name,
+                                                       source_key=key, category_id=category_id,
+                                                       created_by_id=user.id))
+                else:
+                    alias.category_id, alias.source_name = category_id, name
+    except IntegrityError:
+        raise ReportError(str(_l("Någon annan sparade samma mappning samtidigt. Ladda om sidan."))) from None
+    layout = CsvLayout.from_json(preview_mapping(job)["layout"])
+    _store_preview(job, _analyse(job.organisation_id, job.content, layout), layout)
+    audit.record("import.categories_mapped", object_type="import_job", object_id=str(job.id),
+                 detail={"organisation": job.organisation_id, "mapped": len(wanted),
+                         "categories": ",".join(str(c) for _n, c in sorted(wanted.values(), key=lambda v: v[1]))})
+    return len(wanted)
+
+
+def forget_category_alias(alias_id: int, *, user) -> None:
+    """Forget one remembered mapping (later imports from that source refuse the name again)."""
+    from app.overview.models import ImportCategoryAlias
+
+    alias = db.session.get(ImportCategoryAlias, alias_id)
+    if alias is None:
+        raise ReportError(str(_l("Mappningen finns inte (längre).")))
+    audit.record("import.category_alias_removed", object_type="import_category_alias", object_id=str(alias.id),
+                 detail={"organisation": alias.organisation_id, "category": alias.category_id})
+    db.session.delete(alias)
+
+
+def category_aliases() -> list:
+    """Every remembered mapping, by organisation and name, for the import page."""
+    from app.overview.models import ImportCategoryAlias
+
+    return list(db.session.scalars(select(ImportCategoryAlias).order_by(
+        ImportCategoryAlias.organisation_id, ImportCategoryAlias.source_key)))
 
 
 def confirm_import(job: ImportJob, *, accept: bool, user) -> None:
@@ -161,6 +244,7 @@ def cancel_import(job: ImportJob, *, user) -> None:
     job.status = ImportStatus.CANCELLED
     job.finished_at = utcnow()
     job.content = None
+    job.review = None
     destroy_data_key(job.data_key)
     audit.record("import.cancelled", object_type="import_job", object_id=str(job.id))
 
