@@ -134,13 +134,15 @@ MAP_FONT = 12
 
 
 def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_title: str = "",
-             points: Sequence[Sequence[float]] = (), points_label: str = "", description: str = "") -> Markup:
+             points: Sequence[Sequence[float]] = (), points_label: str = "", description: str = "",
+             counts: bool = True) -> Markup:
     """A choropleth of areas with the reports' points.
 
     ``shapes`` = [{name, count, polygon}] where polygon is a ring [[lon, lat], ...] or MultiPolygon coordinates
     (holes are cut out with the even-odd rule); areas without a polygon are left out (the table beside the map
     lists every area). ``points`` = [[lon, lat], ...]; points at the same place are drawn once, larger, and
-    their number is in the point's title. ``description`` becomes the SVG's ``<desc>``.
+    their number is in the point's title. ``description`` becomes the SVG's ``<desc>``. ``counts=False``
+    draws the outlines only, with names and no legend (the import preview).
     """
     drawn = [(s, rings) for s in shapes if s.get("polygon") and (rings := _rings(s["polygon"]))]
     counts = ", ".join(f"{s['name']} {s['count']}" for s in shapes)
@@ -154,7 +156,8 @@ def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_tit
     kx = math.cos(math.radians((min_lat + max_lat) / 2))
     span_x = max((max_lon - min_lon) * kx, 1e-9)
     span_y = max(max_lat - min_lat, 1e-9)
-    pad, legend_h = 8, 40
+    pad = 8
+    legend_h = (40 + (22 if points and points_label else 0)) if counts else 0
     scale = (width - 2 * pad) / span_x
     map_h = span_y * scale
     if map_h > width * 1.2:  # very tall municipality: fit the height instead
@@ -167,6 +170,8 @@ def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_tit
 
     top = max((s["count"] for s, _parts in drawn), default=0)
     breaks = shade_breaks(top)
+    if not counts:
+        breaks = [math.inf] * len(SHADES)
     parts_svg = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart map" viewBox="0 0 {width} {height}" '
                  f'width="{width}" height="{height}" role="img" aria-label="{escape(alt)}" font-family="{FONT}">',
                  f"<title>{escape(alt)}</title>"]
@@ -177,20 +182,11 @@ def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_tit
         projected = [[[project(x, y) for x, y in ring] for ring in rings] for rings in polygons]
         d = " ".join("M" + " L".join(f"{_num(x)},{_num(y)}" for x, y in ring) + " Z"
                      for rings in projected for ring in rings)
-        fill = shade(s["count"], breaks)
+        fill = shade(s["count"], breaks) if counts else ZERO
+        tip = f'{escape(s["name"])}: {s["count"]}' if counts else escape(s["name"])
         parts_svg.append(f'<path d="{d}" fill="{fill}" fill-rule="evenodd" stroke="#555555" stroke-width="1" '
-                         f'stroke-linejoin="round"><title>{escape(s["name"])}: {s["count"]}</title></path>')
+                         f'stroke-linejoin="round"><title>{tip}</title></path>')
         labels.append((s, fill, projected))
-    for s, fill, projected in labels:
-        spot = _label_spot(projected, _short(s["name"]))
-        if spot is None:  # too small for its name: the title and the table carry it
-            continue
-        cx, cy = spot
-        colour = "#ffffff" if fill in SHADES[3:] else INK
-        parts_svg.append(f'<text x="{_num(cx)}" y="{_num(cy - 2)}" font-size="{MAP_FONT}" text-anchor="middle" '
-                         f'fill="{colour}">{escape(_short(s["name"]))}</text>'
-                         f'<text x="{_num(cx)}" y="{_num(cy + 12)}" font-size="{MAP_FONT}" font-weight="bold" '
-                         f'text-anchor="middle" fill="{colour}">{s["count"]}</text>')
     placed = Counter()
     for point in points:
         try:
@@ -199,10 +195,33 @@ def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_tit
             continue
         if min_lon <= lon <= max_lon and min_lat <= lat <= max_lat:
             placed[(lon, lat)] += 1
+    base, opacity = (3, "") if len(placed) <= 150 else (1.8, ' fill-opacity="0.7"')  # a year: smaller dots
     for (lon, lat), n in sorted(placed.items()):
         x, y = project(lon, lat)
-        parts_svg.append(f'<circle class="point" cx="{_num(x)}" cy="{_num(y)}" r="{_num(3 + min(n - 1, 4) * 0.75)}" '
-                         f'fill="{POINT}" stroke="#ffffff" stroke-width="1"><title>{n}</title></circle>')
+        parts_svg.append(f'<circle class="point" cx="{_num(x)}" cy="{_num(y)}" r="{_num(base + min(n - 1, 4) * 0.6)}" '
+                         f'fill="{POINT}"{opacity} stroke="#ffffff" stroke-width="0.8"><title>{n}</title></circle>')
+    for s, fill, projected in labels:
+        colour = "#ffffff" if fill in SHADES[3:] else INK
+        name = _short(s["name"])
+
+        def label(x: float, y: float, text: str, bold: bool = False) -> None:
+            # The same text drawn first as a halo in the area's own colour keeps it readable over the points
+            # (a second element rather than paint-order, which the PDF renderer does not know).
+            common = (f'x="{_num(x)}" y="{_num(y)}" font-size="{MAP_FONT}" text-anchor="middle"'
+                      + (' font-weight="bold"' if bold else ""))
+            parts_svg.append(f'<text {common} fill="{fill}" stroke="{fill}" stroke-width="3" stroke-linejoin="round" '
+                             f'aria-hidden="true">{escape(text)}</text><text {common} fill="{colour}">{escape(text)}</text>')
+
+        spot = _label_spot(projected, name, 2.5 if counts else 1.3)
+        if spot is not None:
+            label(spot[0], spot[1] - 2 if counts else spot[1] + 4, name)
+            if counts:
+                label(spot[0], spot[1] + 12, str(s["count"]), bold=True)
+        elif counts and (spot := _label_spot(projected, str(s["count"]), 1.3)) is not None:
+            label(spot[0], spot[1] + 4, str(s["count"]), bold=True)  # too narrow for its name: the count alone
+    if not counts:
+        parts_svg.append("</svg>")
+        return Markup("".join(parts_svg))
     y = height - legend_h + 10
     parts_svg.append(f'<text x="{pad}" y="{y}" font-size="{MAP_FONT}" fill="{INK}">{escape(legend_title)}</text>')
     x = pad
@@ -211,15 +230,16 @@ def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_tit
                          f'stroke-width="0.5"/><text x="{x + 18}" y="{y + 18}" font-size="{MAP_FONT}" '
                          f'fill="{INK}">{label}</text>')
         x += 26 + 8 * len(label)
-    if placed and points_label:
-        parts_svg.append(f'<circle cx="{x + 5}" cy="{y + 13}" r="4" fill="{POINT}" stroke="#ffffff" '
-                         f'stroke-width="1"/><text x="{x + 14}" y="{y + 18}" font-size="{MAP_FONT}" '
+    if points and points_label:  # on a line of its own
+        y += 22
+        parts_svg.append(f'<circle cx="{pad + 7}" cy="{y + 13}" r="4" fill="{POINT}" stroke="#ffffff" '
+                         f'stroke-width="1"/><text x="{pad + 18}" y="{y + 18}" font-size="{MAP_FONT}" '
                          f'fill="{INK}">{escape(points_label)}</text>')
     parts_svg.append("</svg>")
     return Markup("".join(parts_svg))
 
 
-def _label_spot(projected: list, text: str) -> tuple[float, float] | None:
+def _label_spot(projected: list, text: str, lines: float = 2.5) -> tuple[float, float] | None:
     """Where an area's name and count fit: a point inside its largest part whose box holds the text, or None."""
     from shapely.geometry import Polygon
 
@@ -234,7 +254,7 @@ def _label_spot(projected: list, text: str) -> tuple[float, float] | None:
     if best is None or best.is_empty:
         return None
     min_x, min_y, max_x, max_y = best.bounds
-    if max_x - min_x < 0.62 * MAP_FONT * len(text) + 4 or max_y - min_y < 2.5 * MAP_FONT:
+    if max_x - min_x < 0.62 * MAP_FONT * len(text) + 4 or max_y - min_y < lines * MAP_FONT:
         return None
     spot = best.representative_point() if not best.is_valid or best.centroid.within(best) is False else best.centroid
     return spot.x, spot.y

@@ -126,7 +126,7 @@ def _render_preview(token: str, geo: area_import.GeoFile | None, form: AreaImpor
         shapes = drawable_shapes([{"id": f.index} for f in geo.features],
                                  {f.index: f.geometry_json for f in geo.features})
         preview_map = area_map([{"name": f.name, "count": 0, "polygon": s["polygon"]}
-                                for f, s in zip(geo.features, shapes)], _("Områdena i filen"))
+                                for f, s in zip(geo.features, shapes)], _("Områdena i filen"), counts=False)
     return render_template("taxonomy/area_import_preview.html", geo=geo, form=form, token=token,
                            preview_map=preview_map), status
 
