@@ -193,6 +193,7 @@ class World:
             "meetings.edit": "meetings.edit",
             "meetings.delete": "meetings.delete",
             "meetings.action_new": "meetings.action_new",
+            "meetings.decision_new": "meetings.decision_new",
             "meetings.action_edit": "meetings.action_edit",
             "meetings.action_status": "meetings.action_status",
             "meetings.est_open": "meetings.est",
@@ -225,7 +226,7 @@ def test_every_post_form_takes_junk_without_500_and_saves_nothing_when_refused(c
             continue
         page_url, post_url = world.post_target(endpoint)
         post_junk(client, db, page_url, post_url, junk)
-        if endpoint in ("meetings.edit", "meetings.action_new"):
+        if endpoint in ("meetings.edit", "meetings.action_new", "meetings.decision_new"):
             # The process meeting too (the EST meeting has the focus field, this one does not).
             post_junk(client, db, *[u.replace(str(world.est.id), str(world.meeting.id))
                                     for u in (page_url, post_url)], junk)
@@ -431,7 +432,8 @@ def test_get_routes_take_junk_query_arguments(client, db, world, junk):
         urls = [world.url(endpoint, **values)]
         if endpoint == "meetings.est":  # week 10 is open (a redirect to the meeting), week 11 is a proposal
             urls.append(world.url(endpoint, year=2026, week=10))
-        if endpoint in ("meetings.detail", "meetings.edit", "meetings.delete", "meetings.action_new"):
+        if endpoint in ("meetings.detail", "meetings.edit", "meetings.delete", "meetings.action_new",
+                        "meetings.decision_new"):
             urls.append(world.url(endpoint, meeting_id=world.meeting.id))  # a process meeting as well
         for url in urls:
             for what, resp in junk_requests(client, url, GET_PARAMS, junk):
