@@ -69,7 +69,8 @@ def test_a_decision_and_its_action_item_are_saved_together_and_linked(client, db
     resp = client.post(url(meeting), data=valid(page, meeting, est["police"]))
     assert resp.status_code == 302, resp.text[:2000]
     version, decisions, count = state(db, meeting)
-    assert decisions.splitlines() == ["Fortsätt med fältassistenterna.", "Extra kvällspatrull vid torget i fyra veckor."]
+    assert decisions.splitlines() == ["Fortsätt med fältassistenterna.",
+                                      "Extra kvällspatrull vid torget i fyra veckor."]
     item = db.scalar(select(ActionItem).where(ActionItem.meeting_id == meeting.id))
     assert item.title == "Planera kvällspatrullen" and item.agency_id == est["police"].id
     assert item.decision_no == 2 and item.status.value == "planned"
