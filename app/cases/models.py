@@ -34,6 +34,7 @@ class Participant(EncryptedRecord, TimestampMixin, db.Model):
     __tablename__ = "participant"
     #: Each participant has a data key of their own, so erasing one shreds nobody else.
     __table_args__ = (UniqueConstraint("data_key_id"),)
+    __data_key_index__ = False
 
     first_name = EncryptedField(str)
     last_name = EncryptedField(str)
@@ -251,11 +252,11 @@ class CaseTeamMember(TimestampMixin, db.Model):
     case: Mapped[Case] = relationship(back_populates="team")
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     agency: Mapped["Agency"] = relationship()
-    officer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     officer: Mapped["User | None"] = relationship(foreign_keys=[officer_id])
-    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
 
 
 class CaseTransition(db.Model):
@@ -269,7 +270,7 @@ class CaseTransition(db.Model):
     from_phase: Mapped[CasePhase | None] = mapped_column(enum_column(CasePhase))
     to_phase: Mapped[CasePhase] = mapped_column(enum_column(CasePhase))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     by: Mapped["User | None"] = relationship()
 
 
@@ -289,9 +290,9 @@ class Consent(EncryptedRecord, TimestampMixin, db.Model):
     method: Mapped[ConsentMethod] = mapped_column(enum_column(ConsentMethod))
     #: How and where it was documented (free text, may name people: encrypted).
     documentation = EncryptedField(str)
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
 
     @property
     def kind_set(self) -> set[ConsentKind]:
@@ -314,12 +315,12 @@ class ThreatAssessment(EncryptedRecord, TimestampMixin, db.Model):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("exit_case.id", ondelete="CASCADE"), index=True)
     case: Mapped[Case] = relationship(back_populates="assessments")
     assessed_on: Mapped[date] = mapped_column(Date)
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     agency: Mapped["Agency"] = relationship()
     level = EncryptedField(ThreatLevel)
     narrative = EncryptedField(str)
     next_review_on: Mapped[date] = mapped_column(Date, index=True)
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
 
 
 class CaseMeeting(EncryptedRecord, TimestampMixin, db.Model):
@@ -333,7 +334,7 @@ class CaseMeeting(EncryptedRecord, TimestampMixin, db.Model):
     #: Comma-separated agency ids that took part.
     agency_ids: Mapped[str] = mapped_column(String(500), default="")
     minutes = EncryptedField(str)
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
 
     @property
     def agency_id_list(self) -> list[int]:
@@ -352,14 +353,14 @@ class PlanItem(EncryptedRecord, TimestampMixin, db.Model):
     goal = EncryptedField(str)
     responsible_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     responsible_agency: Mapped["Agency"] = relationship()
-    officer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     officer: Mapped["User | None"] = relationship(foreign_keys=[officer_id])
     start_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[PlanItemStatus] = mapped_column(enum_column(PlanItemStatus), default=PlanItemStatus.PLANNED, index=True)
     completed_on: Mapped[date | None] = mapped_column(Date)
-    meeting_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case_meeting.id", ondelete="SET NULL"))
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    meeting_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case_meeting.id", ondelete="SET NULL"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     #: Optimistic locking: an UPDATE carrying an old version fails instead of overwriting.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     followups: Mapped[list["PlanFollowUp"]] = relationship(back_populates="item", cascade="all, delete-orphan",
@@ -388,8 +389,8 @@ class PlanFollowUp(EncryptedRecord, db.Model):
     item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plan_item.id", ondelete="CASCADE"), index=True)
     item: Mapped[PlanItem] = relationship(back_populates="followups")
     written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    author_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    author_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
     text = EncryptedField(str)
 
     @property
@@ -415,7 +416,7 @@ class PlanVersion(EncryptedRecord, db.Model):
     case: Mapped[Case] = relationship(back_populates="plan_versions")
     number: Mapped[int] = mapped_column()
     approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     approved_by: Mapped["User | None"] = relationship()
     participant_agreed_on: Mapped[date | None] = mapped_column(Date)
     #: JSON list of the items as approved.
@@ -432,7 +433,7 @@ class CaseNote(EncryptedRecord, db.Model):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("exit_case.id", ondelete="CASCADE"), index=True)
     case: Mapped[Case] = relationship(back_populates="notes")
     written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     author: Mapped["User | None"] = relationship()
     text = EncryptedField(str)
 
@@ -446,12 +447,12 @@ class EmergencyAccess(EncryptedRecord, db.Model):
     case: Mapped[Case] = relationship(back_populates="emergency_accesses")
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
     user: Mapped["User"] = relationship(foreign_keys=[user_id])
-    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
     reason = EncryptedField(str)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     reviewed_by: Mapped["User | None"] = relationship(foreign_keys=[reviewed_by_id])
     review_note = EncryptedField(str)
 
@@ -475,7 +476,7 @@ class CaseIncident(db.Model):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("exit_case.id", ondelete="CASCADE"), index=True)
     case: Mapped[Case] = relationship(back_populates="incident_links")
     incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incident_report.id", ondelete="CASCADE"), index=True)
-    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -117,9 +117,9 @@ class IncidentReport(EncryptedRecord, TimestampMixin, db.Model):
     description = EncryptedField(str)
     status: Mapped[ReportStatus] = mapped_column(enum_column(ReportStatus), default=ReportStatus.NEW)
     reject_reason: Mapped[str | None] = mapped_column(String(500))
-    duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incident_report.id"))
+    duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incident_report.id"), index=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     #: The reporting organisation.
     organisation_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
@@ -130,7 +130,8 @@ class IncidentReport(EncryptedRecord, TimestampMixin, db.Model):
     fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
     #: Reports filed together (one shift) share a submission id.
     submission_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
-    import_job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("import_job.id", ondelete="SET NULL"))
+    import_job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("import_job.id", ondelete="SET NULL"),
+                                                            index=True)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
@@ -148,7 +149,7 @@ class ReportRevision(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incident_report.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     #: created, corrected, accepted, rejected, duplicate, reclassified
     action: Mapped[str] = mapped_column(String(32))
     #: JSON object {field: [old, new]} of plain fields; "description" is named but its text is not kept.
@@ -166,7 +167,7 @@ class WeekNote(TimestampMixin, db.Model):
     iso_week: Mapped[int] = mapped_column(Integer)
     analysis: Mapped[str | None] = mapped_column(Text)
     focus: Mapped[str | None] = mapped_column(Text)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
 
 
 class PublishedWeek(db.Model):
@@ -180,7 +181,7 @@ class PublishedWeek(db.Model):
     iso_week: Mapped[int] = mapped_column(Integer)
     number: Mapped[int] = mapped_column(Integer)
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     #: JSON: every figure shown, the analysis and the focus areas, as published.
     snapshot: Mapped[str] = mapped_column(Text)
     #: JSON list of [report id, version] counted: shows "changed since publication" later.
@@ -203,7 +204,7 @@ class ApiToken(db.Model):
     #: Comma-separated scopes: incidents:write, overview:read
     scopes: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -226,8 +227,8 @@ class ImportJob(EncryptedRecord, db.Model):
 
     __tablename__ = "import_job"
 
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     status: Mapped[ImportStatus] = mapped_column(enum_column(ImportStatus), default=ImportStatus.PREVIEW)
     #: SHA-256 of the uploaded file.

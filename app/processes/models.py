@@ -74,7 +74,8 @@ def _link(name: str, left: str, right: str, right_table: str) -> Table:
         name,
         db.Model.metadata,
         Column(f"{left}_id", ForeignKey(f"{left}.id", ondelete="CASCADE"), primary_key=True),
-        Column(f"{right}_id", ForeignKey(f"{right_table}.id", ondelete="CASCADE"), primary_key=True),
+        # The primary key leads with the left column; deleting a right row needs an index of its own.
+        Column(f"{right}_id", ForeignKey(f"{right_table}.id", ondelete="CASCADE"), primary_key=True, index=True),
     )
 
 
@@ -88,14 +89,14 @@ milestone_dependency = Table(
     "milestone_dependency",
     db.Model.metadata,
     Column("milestone_id", ForeignKey("milestone.id", ondelete="CASCADE"), primary_key=True),
-    Column("depends_on_id", ForeignKey("milestone.id", ondelete="CASCADE"), primary_key=True),
+    Column("depends_on_id", ForeignKey("milestone.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 meeting_agency = Table(
     "meeting_agency",
     db.Model.metadata,
     Column("meeting_id", ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True),
-    Column("agency_id", ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 
@@ -112,7 +113,7 @@ class Process(TimestampMixin, db.Model):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
     owner = relationship("User", lazy="joined")
     #: The agency that owns the process (usually the crime-prevention unit's).
-    owner_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    owner_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
     owner_agency = relationship("Agency", foreign_keys=[owner_agency_id])
     goal: Mapped[str] = mapped_column(Text, default="")
     start_date: Mapped[date] = mapped_column(Date)
@@ -154,13 +155,13 @@ class Milestone(TimestampMixin, db.Model):
     #: The owning agency: its officers update the milestone.
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     agency = relationship("Agency", lazy="joined")
-    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
     responsible = relationship("User", foreign_keys=[responsible_id])
     due_date: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[WorkStatus] = mapped_column(enum_column(WorkStatus), default=WorkStatus.PLANNED, index=True)
     completion_note: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
     #: What this milestone waits for; no cycles, and it cannot be done before them.
     depends_on: Mapped[list["Milestone"]] = relationship(
         secondary=milestone_dependency,
@@ -205,7 +206,7 @@ class Meeting(EncryptedRecord, TimestampMixin, db.Model):
     agenda: Mapped[str | None] = mapped_column(Text)
     minutes = EncryptedField(str)
     decisions = EncryptedField(str)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
     action_items: Mapped[list["ActionItem"]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan", passive_deletes=True,
         order_by="(ActionItem.due_date, ActionItem.id)")
@@ -236,13 +237,13 @@ class ActionItem(TimestampMixin, db.Model):
     title: Mapped[str] = mapped_column(String(300))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     agency = relationship("Agency", lazy="joined")
-    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
     responsible = relationship("User", foreign_keys=[responsible_id])
     due_date: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[WorkStatus] = mapped_column(enum_column(WorkStatus), default=WorkStatus.PLANNED, index=True)
     completion_note: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
     #: The decision it was recorded as: its number (1-based) in the meeting's decisions, whose text stays
     #: encrypted in the meeting. None for an item added on its own; kept in step when the decisions are edited.
     decision_no: Mapped[int | None] = mapped_column(Integer)
@@ -279,7 +280,7 @@ class Intervention(TimestampMixin, db.Model):
     areas = relationship("Area", secondary=intervention_area, lazy="selectin", order_by="Area.name")
     categories = relationship("Category", secondary=intervention_category, lazy="selectin",
                               order_by="Category.sort_order")
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
@@ -302,7 +303,7 @@ class YearlyDocument(TimestampMixin, db.Model):
     year: Mapped[int] = mapped_column(Integer)
     kind: Mapped[YearlyDocumentKind] = mapped_column(enum_column(YearlyDocumentKind))
     sections: Mapped[str] = mapped_column(Text, default="{}")
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}

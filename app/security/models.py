@@ -17,7 +17,7 @@ roles_users = Table(
     "roles_users",
     db.Model.metadata,
     Column("user_id", ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
-    Column("role_id", ForeignKey("role.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_id", ForeignKey("role.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 FsModels.roles_users = roles_users
 FsModels.user_table_name = "app_user"
@@ -68,7 +68,7 @@ class User(TimestampMixin, db.Model, UserMixin):
     #: The user's own choice of UI language ("sv", "en"); None: the default. Kept across logins.
     language: Mapped[str | None] = mapped_column(String(8))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
 
     agency = relationship("Agency", back_populates="users", lazy="joined")
     roles = relationship("Role", secondary=roles_users, back_populates="users", lazy="selectin")

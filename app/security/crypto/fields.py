@@ -314,12 +314,15 @@ class EncryptedRecord:
     """
 
     __encrypted_fields__: dict[str, EncryptedField] = {}
+    #: False where a unique constraint in ``__table_args__`` already indexes ``data_key_id``.
+    __data_key_index__ = True
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4, sort_order=-20)
 
     @declared_attr
     def data_key_id(cls) -> Mapped[uuid.UUID]:
-        return mapped_column(ForeignKey("data_key.id"), sort_order=-10)
+        # Indexed like every foreign key: removing a data key must not scan each table that uses keys.
+        return mapped_column(ForeignKey("data_key.id"), index=cls.__data_key_index__, sort_order=-10)
 
     @declared_attr
     def data_key(cls) -> Mapped[DataKey]:
