@@ -16,8 +16,9 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-#: The five darker classes of ColorBrewer "Blues" (colour-blind safe); zero is white. Counts are also printed.
-SHADES = ("#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
+#: Five classes of ColorBrewer "Blues" (colour-blind safe); zero is white. Counts are also printed on them:
+#: dark ink on the three light ones, white on the two dark ones, each at a contrast of at least 4.5:1.
+SHADES = ("#c6dbef", "#9ecae1", "#6baed6", "#2171b5", "#08519c")
 ZERO = "#ffffff"
 BAR = "#3182bd"
 BAR_LAST = "#08519c"
@@ -36,34 +37,49 @@ def svg_num(value: float) -> str:
 _num = svg_num
 
 
+#: Chart text is at least this many pixels where the chart is drawn at its own size (phones included).
+TEXT_PX = 12
+
+
 def trend_bars(values: Sequence[int], labels: Sequence[str], title: str, *, width: int = 180, height: int = 48,
                highlight_last: bool = True, partial: Sequence[bool] = ()) -> Markup:
     """Bars for weekly counts, the last (current) week darker; the title lists every value. Weeks marked in
-    ``partial`` (only some of their days in the period) are drawn light with a dashed outline."""
+    ``partial`` (only some of their days in the period) are drawn light with a dashed outline.
+
+    The text (the largest value above the bars, the first and last label below) is TEXT_PX tall: the chart
+    grows by the two text lines rather than shrink its text; "(delvis)" is in the text alternative and
+    the dashed outline, and beside the last label only when it fits."""
     from flask_babel import gettext as _
 
     partial = list(partial) + [False] * (len(values) - len(partial))
     partial_word = _("delvis")
-    labels = [f"{label} ({partial_word})" if part else label for label, part in zip(labels, partial)]
+    labels = list(labels)
+    alt_labels = [f"{label} ({partial_word})" if part else label for label, part in zip(labels, partial)]
     n = max(len(values), 1)
     top = max(max(values, default=0), 1)
     gap = 2 if width / n > 6 else 0
     bar_w = (width - gap * (n - 1)) / n
-    plot_h = height - 12
-    alt = f"{title}: " + ", ".join(f"{label} {value}" for label, value in zip(labels, values))
+    line = TEXT_PX + 3
+    height = height + 2 * line - 12
+    plot_top, plot_bottom = line, height - line
+    plot_h = plot_bottom - plot_top
+    alt = f"{title}: " + ", ".join(f"{label} {value}" for label, value in zip(alt_labels, values))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart trend" viewBox="0 0 {width} {height}" '
              f'width="{width}" height="{height}" role="img" aria-label="{escape(alt)}" font-family="{FONT}">',
              f"<title>{escape(alt)}</title>",
-             f'<line x1="0" y1="{plot_h}" x2="{width}" y2="{plot_h}" stroke="#999999" stroke-width="0.5"/>']
+             f'<line x1="0" y1="{plot_bottom}" x2="{width}" y2="{plot_bottom}" stroke="#999999" stroke-width="0.5"/>']
     for i, value in enumerate(values):
         h = plot_h * value / top
         fill = BAR_PARTIAL if partial[i] else BAR_LAST if highlight_last and i == len(values) - 1 else BAR
         outline = f' stroke="{BAR}" stroke-width="0.6" stroke-dasharray="1.5 1" class="partial"' if partial[i] else ""
-        parts.append(f'<rect x="{_num(i * (bar_w + gap))}" y="{_num(plot_h - h)}" width="{_num(bar_w)}" '
+        parts.append(f'<rect x="{_num(i * (bar_w + gap))}" y="{_num(plot_bottom - h)}" width="{_num(bar_w)}" '
                      f'height="{_num(h)}" fill="{fill}"{outline}/>')
-    parts.append(f'<text x="0" y="{height - 1}" font-size="9" fill="{INK}">{escape(labels[0] if labels else "")}</text>')
-    parts.append(f'<text x="{width}" y="{height - 1}" font-size="9" fill="{INK}" text-anchor="end">'
-                 f'{escape(labels[-1] if labels else "")} · max {max(values, default=0)}</text>')
+    first = labels[0] if labels else ""
+    last = (alt_labels if len(first) + len(alt_labels[-1]) <= width / (TEXT_PX * 0.62) else labels)[-1] if labels else ""
+    parts.append(f'<text x="0" y="{TEXT_PX - 1}" font-size="{TEXT_PX}" fill="{INK}">max {max(values, default=0)}</text>')
+    parts.append(f'<text x="0" y="{height - 2}" font-size="{TEXT_PX}" fill="{INK}">{escape(first)}</text>')
+    parts.append(f'<text x="{width}" y="{height - 2}" font-size="{TEXT_PX}" fill="{INK}" text-anchor="end">'
+                 f'{escape(last)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -130,10 +146,11 @@ def _rings(polygon) -> list[list[list[tuple[float, float]]]]:
 
 #: Report points: a dark orange that stands out from the blues, with a white rim.
 POINT = "#a63603"
-MAP_FONT = 12
+#: 13 user units: drawn at 360 wide, the text is still 12 px where a phone (from 365 px) shrinks the map to fit.
+MAP_FONT = 13
 
 
-def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_title: str = "",
+def area_map(shapes: Sequence[dict], title: str, *, width: int = 360, legend_title: str = "",
              points: Sequence[Sequence[float]] = (), points_label: str = "", description: str = "",
              counts: bool = True) -> Markup:
     """A choropleth of areas with the reports' points.
@@ -157,7 +174,9 @@ def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_tit
     span_x = max((max_lon - min_lon) * kx, 1e-9)
     span_y = max(max_lat - min_lat, 1e-9)
     pad = 8
-    legend_h = (40 + (22 if points and points_label else 0)) if counts else 0
+    top = max((s["count"] for s, _parts in drawn), default=0)
+    legend_rows = _legend_rows(legend_classes(top), width - 2 * pad) if counts else []
+    legend_h = (18 + 22 * len(legend_rows) + (22 if points and points_label else 0)) if counts else 0
     scale = (width - 2 * pad) / span_x
     map_h = span_y * scale
     if map_h > width * 1.2:  # very tall municipality: fit the height instead
@@ -168,7 +187,6 @@ def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_tit
     def project(lon: float, lat: float) -> tuple[float, float]:
         return pad + (lon - min_lon) * kx * scale, pad + (max_lat - lat) * scale
 
-    top = max((s["count"] for s, _parts in drawn), default=0)
     breaks = shade_breaks(top)
     if not counts:
         breaks = [math.inf] * len(SHADES)
@@ -224,12 +242,13 @@ def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_tit
         return Markup("".join(parts_svg))
     y = height - legend_h + 10
     parts_svg.append(f'<text x="{pad}" y="{y}" font-size="{MAP_FONT}" fill="{INK}">{escape(legend_title)}</text>')
-    x = pad
-    for colour, label in legend_classes(top):
-        parts_svg.append(f'<rect x="{x}" y="{y + 6}" width="14" height="14" fill="{colour}" stroke="#555555" '
-                         f'stroke-width="0.5"/><text x="{x + 18}" y="{y + 18}" font-size="{MAP_FONT}" '
-                         f'fill="{INK}">{label}</text>')
-        x += 26 + 8 * len(label)
+    for number, row in enumerate(legend_rows):
+        if number:
+            y += 22
+        for x, colour, label in row:
+            parts_svg.append(f'<rect x="{pad + x}" y="{y + 6}" width="14" height="14" fill="{colour}" '
+                             f'stroke="#555555" stroke-width="0.5"/><text x="{pad + x + 18}" y="{y + 18}" '
+                             f'font-size="{MAP_FONT}" fill="{INK}">{label}</text>')
     if points and points_label:  # on a line of its own
         y += 22
         parts_svg.append(f'<circle cx="{pad + 7}" cy="{y + 13}" r="4" fill="{POINT}" stroke="#ffffff" '
@@ -237,6 +256,21 @@ def area_map(shapes: Sequence[dict], title: str, *, width: int = 420, legend_tit
                          f'fill="{INK}">{escape(points_label)}</text>')
     parts_svg.append("</svg>")
     return Markup("".join(parts_svg))
+
+
+def _legend_rows(classes: list[tuple[str, str]], room: float) -> list[list[tuple[float, str, str]]]:
+    """The legend's (x, colour, label) items, wrapped onto as many rows as ``room`` needs (large yearly counts
+    make long labels): an item is a 14-unit swatch, a gap and its label at about 0.6 em per character."""
+    rows: list[list[tuple[float, str, str]]] = [[]]
+    x = 0.0
+    for colour, label in classes:
+        item = 18 + MAP_FONT * 0.6 * len(label)
+        if rows[-1] and x + item > room:
+            rows.append([])
+            x = 0.0
+        rows[-1].append((x, colour, label))
+        x += item + 10
+    return rows
 
 
 def _label_spot(projected: list, text: str, lines: float = 2.5) -> tuple[float, float] | None:
@@ -299,7 +333,7 @@ def figure_charts(figures: dict, shapes: list[dict] | None, locale: str, *, high
                            _("Antal accepterade rapporter per område"), legend_title=_("Antal rapporter"),
                            points=points, points_label=_("Rapport med koordinater"), description=description)
     return {
-        "total": trend_bars(trend["total"], labels, _("Alla kategorier"), width=360, height=90,
+        "total": trend_bars(trend["total"], labels, _("Alla kategorier"), width=340, height=90,
                             highlight_last=highlight_last, partial=partial),
         "by_category": by_category,
         "map": map_svg,

@@ -73,7 +73,7 @@ def evaluation_chart(labels: Sequence[str], treated: Sequence[float | None], com
         gy = y(value)
         parts.append(f'<line x1="{left}" y1="{_num(gy)}" x2="{width - right}" y2="{_num(gy)}" stroke="{GRID}" '
                      f'stroke-width="1"/>')
-        parts.append(f'<text x="{left - 4}" y="{_num(gy + 3)}" font-size="10" text-anchor="end" fill="{INK}">'
+        parts.append(f'<text x="{left - 4}" y="{_num(gy + 3)}" font-size="12" text-anchor="end" fill="{INK}">'
                      f"{_num(value)}</text>")
     parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="{INK}" stroke-width="1"/>')
     parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="{INK}" '
@@ -82,11 +82,11 @@ def evaluation_chart(labels: Sequence[str], treated: Sequence[float | None], com
     every = max(math.ceil(n / 12), 1)
     for i, label in enumerate(labels):
         if i % every == 0 or i == n - 1:
-            parts.append(f'<text x="{_num(x(i))}" y="{top + plot_h + 14}" font-size="10" text-anchor="middle" '
+            parts.append(f'<text x="{_num(x(i))}" y="{top + plot_h + 14}" font-size="12" text-anchor="middle" '
                          f'fill="{INK}">{escape(label)}</text>')
-    parts.append(f'<text x="{left + plot_w / 2:.0f}" y="{height - 18}" font-size="10" text-anchor="middle" '
+    parts.append(f'<text x="{left + plot_w / 2:.0f}" y="{height - 18}" font-size="12" text-anchor="middle" '
                  f'fill="{INK}">{escape(x_label)}</text>')
-    parts.append(f'<text x="12" y="{top + plot_h / 2:.0f}" font-size="10" text-anchor="middle" fill="{INK}" '
+    parts.append(f'<text x="12" y="{top + plot_h / 2:.0f}" font-size="12" text-anchor="middle" fill="{INK}" '
                  f'transform="rotate(-90 12 {top + plot_h / 2:.0f})">{escape(y_label)}</text>')
     # The start line: between the last week before and the start week.
     if start_index is not None and 0 <= start_index <= n:
@@ -94,7 +94,7 @@ def evaluation_chart(labels: Sequence[str], treated: Sequence[float | None], com
         sx = min(max(sx, left), width - right)
         parts.append(f'<line x1="{_num(sx)}" y1="{top}" x2="{_num(sx)}" y2="{top + plot_h}" stroke="{START}" '
                      f'stroke-width="1.5" stroke-dasharray="5 3"/>')
-        parts.append(f'<text x="{_num(sx + 4)}" y="{top + 10}" font-size="10" fill="{START}">'
+        parts.append(f'<text x="{_num(sx + 4)}" y="{top + 10}" font-size="12" fill="{START}">'
                      f"{escape(start_label)}</text>")
     # The two series.
     for series, colour, dash in ((comparison, COMPARISON, ' stroke-dasharray="6 3"'), (treated, TREATED, "")):
@@ -108,11 +108,11 @@ def evaluation_chart(labels: Sequence[str], treated: Sequence[float | None], com
     # Legend.
     ly = 12
     parts.append(f'<line x1="{left}" y1="{ly}" x2="{left + 22}" y2="{ly}" stroke="{TREATED}" stroke-width="2"/>'
-                 f'<text x="{left + 27}" y="{ly + 4}" font-size="11" fill="{INK}">{escape(treated_label)}</text>')
+                 f'<text x="{left + 27}" y="{ly + 4}" font-size="12" fill="{INK}">{escape(treated_label)}</text>')
     lx = left + 40 + 6.5 * len(treated_label)
     parts.append(f'<line x1="{_num(lx)}" y1="{ly}" x2="{_num(lx + 22)}" y2="{ly}" stroke="{COMPARISON}" '
                  f'stroke-width="2" stroke-dasharray="6 3"/>'
-                 f'<text x="{_num(lx + 27)}" y="{ly + 4}" font-size="11" fill="{INK}">'
+                 f'<text x="{_num(lx + 27)}" y="{ly + 4}" font-size="12" fill="{INK}">'
                  f"{escape(comparison_label)}</text>")
     parts.append("</svg>")
     return Markup("".join(parts))

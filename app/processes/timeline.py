@@ -212,7 +212,7 @@ def timeline_svg(process: Any, milestones: Sequence[Milestone], today: date,
             late=summary.late, pushed=summary.pushed, today=today_text)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {WIDTH} {height}" '
              f'width="{WIDTH}" height="{height}" role="img" aria-label="{escape(alt)}" font-family="{FONT}" '
-             f'font-size="11">', f"<title>{escape(alt)}</title>"]
+             f'font-size="12">', f"<title>{escape(alt)}</title>"]
 
     # Late rows shaded behind everything (the row is highlighted, not only the marker).
     for i, m in enumerate(milestones):
@@ -225,15 +225,18 @@ def timeline_svg(process: Any, milestones: Sequence[Milestone], today: date,
     parts.append(f'<line x1="{LABEL_W}" y1="{TOP - 4}" x2="{_n(LABEL_W + plot_w)}" y2="{TOP - 4}" '
                  f'stroke="{MUTED}" stroke-width="1"/>')
     previous_year = None
+    free_from = 0.0  # where the last month's name ends: a name that would overlap it is left out
     for tick in month_ticks(lo, hi):
         x = x_of(tick)
         label = format_date(tick, "MMM")
         if tick.year != previous_year:
             label = f"{label} {tick.year}"
-            previous_year = tick.year
         parts.append(f'<line x1="{_n(x)}" y1="{TOP - 8}" x2="{_n(x)}" y2="{TOP + rows_h}" stroke="{GRID}" '
-                     f'stroke-width="1"/><text x="{_n(x + 2)}" y="{TOP - 12}" fill="{MUTED}" font-size="10">'
-                     f"{escape(label)}</text>")
+                     f'stroke-width="1"/>')
+        if x + 2 >= free_from:
+            parts.append(f'<text x="{_n(x + 2)}" y="{TOP - 12}" fill="{MUTED}" font-size="12">{escape(label)}</text>')
+            free_from = x + 2 + 12 * 0.6 * len(label) + 6
+            previous_year = tick.year
     parts.append("</g>")
 
     # The process period, if it has one: a thin band on the axis.
@@ -292,7 +295,7 @@ def timeline_svg(process: Any, milestones: Sequence[Milestone], today: date,
         row.append(_marker(kind, x, y))
         if kind != "planned":
             colour = {"late": RED, "done": GREEN, "cancelled": GREY}.get(kind, BLUE)
-            row.append(f'<text class="tl-status" x="{_n(text_x)}" y="{_n(y + 4)}" fill="{colour}" font-size="10">'
+            row.append(f'<text class="tl-status" x="{_n(text_x)}" y="{_n(y + 4)}" fill="{colour}" font-size="12">'
                        f"{escape(status_text)}</text>")
         row.insert(1, f"<title>{escape(tooltip)}</title>")
         row.append("</g>")
@@ -303,7 +306,7 @@ def timeline_svg(process: Any, milestones: Sequence[Milestone], today: date,
         xt = x_of(today)
         parts.append(f'<g class="tl-today"><line x1="{_n(xt)}" y1="{TOP - 8}" x2="{_n(xt)}" y2="{TOP + rows_h}" '
                      f'stroke="{RED}" stroke-width="1.5" stroke-dasharray="4 2"/>'
-                     f'<text x="{_n(xt)}" y="{TOP - 26}" fill="{RED}" font-size="10" font-weight="bold" '
+                     f'<text x="{_n(xt)}" y="{TOP - 26}" fill="{RED}" font-size="12" font-weight="bold" '
                      f'text-anchor="middle">'
                      f'{escape(_("Idag"))}</text><title>{escape(_("Idag"))} {escape(today_text)}</title></g>')
     else:
@@ -313,7 +316,7 @@ def timeline_svg(process: Any, milestones: Sequence[Milestone], today: date,
         arrow = "→" if after else "←"
         text = f"{_('Idag')} {today_text} {arrow}" if after else f"{arrow} {_('Idag')} {today_text}"
         parts.append(f'<g class="tl-today tl-today-outside"><text x="{_n(xt)}" y="{TOP - 24}" fill="{RED}" '
-                     f'font-size="10" font-weight="bold" text-anchor="{anchor}">{escape(text)}</text></g>')
+                     f'font-size="12" font-weight="bold" text-anchor="{anchor}">{escape(text)}</text></g>')
 
     # Legend: shape + text for each status.
     ly = TOP + rows_h + 8 + LEGEND_H / 2
@@ -323,16 +326,16 @@ def timeline_svg(process: Any, milestones: Sequence[Milestone], today: date,
     parts.append('<g class="tl-legend">')
     for kind, text in legend:
         parts.append(_marker(kind, lx + 7, ly))
-        parts.append(f'<text x="{_n(lx + 18)}" y="{_n(ly + 4)}" fill="{INK}" font-size="10">{escape(text)}</text>')
+        parts.append(f'<text x="{_n(lx + 18)}" y="{_n(ly + 4)}" fill="{INK}" font-size="12">{escape(text)}</text>')
         lx += 30 + 6.5 * len(text)
     parts.append(f'<line x1="{_n(lx)}" y1="{_n(ly)}" x2="{_n(lx + 26)}" y2="{_n(ly)}" stroke="{PUSH}" '
                  f'stroke-width="3" stroke-dasharray="5 3"/>')
     push_label = _("Förskjutet av beroende")
-    parts.append(f'<text x="{_n(lx + 32)}" y="{_n(ly + 4)}" fill="{INK}" font-size="10">{escape(push_label)}</text>')
+    parts.append(f'<text x="{_n(lx + 32)}" y="{_n(ly + 4)}" fill="{INK}" font-size="12">{escape(push_label)}</text>')
     lx += 44 + 6.2 * len(push_label)
     parts.append(f'<path d="M{_n(lx)},{_n(ly)} h22" stroke="{MUTED}" stroke-width="1.2"/>'
                  f'<polygon points="{_n(lx + 27)},{_n(ly)} {_n(lx + 21)},{_n(ly - 3.5)} {_n(lx + 21)},{_n(ly + 3.5)}" '
-                 f'fill="{MUTED}"/><text x="{_n(lx + 32)}" y="{_n(ly + 4)}" fill="{INK}" font-size="10">'
+                 f'fill="{MUTED}"/><text x="{_n(lx + 32)}" y="{_n(ly + 4)}" fill="{INK}" font-size="12">'
                  f'{escape(_("Beroende"))}</text>')
     parts.append("</g></svg>")
     return Markup("".join(parts))

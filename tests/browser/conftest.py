@@ -38,6 +38,15 @@ CHROMIUM_ARGS = [
 #: An extra account for the phone test, so no demo user logs in twice
 #: (a TOTP code is accepted once per 30 s step per user).
 PHONE_USER = ("rapportor-mobil@norrvik.example.org", "Mona Mobil", "Fritidsgården Ljuset (fiktiv)", ["reporter"])
+#: And one for the phone test of the analyst's and process leader's pages (week, period, year, timeline, evaluation).
+PHONE_ANALYST = ("analytiker-mobil@norrvik.example.org", "Mats Mobil", "Förebyggande enheten Norrvik (fiktiv)",
+                 ["analyst", "process_leader"])
+#: And for the import journey: an analyst who imports, and a reporter who must not reach the import.
+IMPORT_ANALYST = ("analytiker-import@norrvik.example.org", "Ivar Import", "Förebyggande enheten Norrvik (fiktiv)",
+                  ["analyst"])
+IMPORT_REPORTER = ("rapportor-import@norrvik.example.org", "Rut Rapportör", "Fritidsgården Ljuset (fiktiv)",
+                   ["reporter"])
+EXTRA_USERS = (PHONE_USER, PHONE_ANALYST, IMPORT_ANALYST, IMPORT_REPORTER)
 
 
 @dataclass
@@ -49,6 +58,7 @@ class LiveServer:
     #: endpoint name -> path, resolved from the app's URL map
     paths: dict[str, str] = field(default_factory=dict)
     phone_user: str = PHONE_USER[0]
+    phone_analyst: str = PHONE_ANALYST[0]
 
 
 def _require_browser_tools() -> None:
@@ -100,11 +110,11 @@ def _prepare_data(app) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
                       [spec[:3] + (max(2, spec[3] // 8),) + spec[4:] for spec in incident_demo.DEMO_AREAS])
         upgrade()
         load_demo()
-        email, name, agency_name, roles = PHONE_USER
-        agency = db.session.scalar(select(Agency).where(Agency.name == agency_name))
-        admin_service.create_user(email, name, agency, roles, DEMO_PASSWORD)
+        for email, name, agency_name, roles in EXTRA_USERS:
+            agency = db.session.scalar(select(Agency).where(Agency.name == agency_name))
+            admin_service.create_user(email, name, agency, roles, DEMO_PASSWORD)
         totp_factory = app.extensions["security"]._totp_factory
-        for email in [u[0] for u in DEMO_USERS] + [PHONE_USER[0]]:
+        for email in [u[0] for u in DEMO_USERS] + [u[0] for u in EXTRA_USERS]:
             user = db.session.scalar(select(User).where(User.email == email))
             key = pyotp.random_base32()
             user.tf_totp_secret = totp_factory._totp(key=key, format="base32").to_json(encrypt=True)
