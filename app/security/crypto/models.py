@@ -37,13 +37,17 @@ class DataKey(db.Model):
     def __repr__(self) -> str:
         return f"<DataKey {self.id} under {self.master_key_id}{' destroyed' if self.destroyed_at else ''}>"
 
-    def aead(self) -> AESGCM:
-        """The unwrapped key: kept in memory on this instance until it is expired, never persisted."""
+    def _live_wrapped_key(self) -> bytes:
         wrapped = self.wrapped_key
         if wrapped is None or self.destroyed_at is not None:
             raise KeyDestroyedError(
                 f"Data key {self.id} was destroyed (the record was erased); its values can never be read again."
             )
+        return wrapped
+
+    def aead(self) -> AESGCM:
+        """The unwrapped key: kept in memory on this instance until it is expired, never persisted."""
+        wrapped = self._live_wrapped_key()
         cached = self.__dict__.get("_lots_aead")
         if cached is None:
             from app.security.crypto import current_keyring
@@ -51,6 +55,23 @@ class DataKey(db.Model):
             cached = AESGCM(current_keyring().unwrap(self.master_key_id, self.id, wrapped))
             self.__dict__["_lots_aead"] = cached
         return cached
+
+    def derive_key(self, info: bytes, length: int = 32) -> bytes:
+        """A subkey of this data key for another purpose (HKDF-SHA256 of the unwrapped key, named by ``info``).
+
+        For keys that must die with the data key but are not AES-GCM keys (the documents' content MAC).
+        The unwrapped key is unwrapped again for this and not kept; the subkey is not cached either.
+        Refuses a destroyed key with KeyDestroyedError, as ``aead()`` does.
+        """
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        from app.security.crypto import current_keyring
+
+        if not info:
+            raise ValueError("derive_key needs an info naming the purpose of the subkey")
+        raw = current_keyring().unwrap(self.master_key_id, self.id, self._live_wrapped_key())
+        return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(raw)
 
     def forget(self) -> None:
         """Drop the cached unwrapped key."""
