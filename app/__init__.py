@@ -59,6 +59,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     cli.init_app(app)
     web.init_app(app)
     navigation.init_app(app)
+    from app.documents import models as _documents  # noqa: F401 - the documents' tables (their views are in the cases blueprint)
+
     # Every model is imported by now: check that the field sets name real fields.
     app.extensions["lots_gate"].validate_models(extensions.db.Model)
     return app
