@@ -43,6 +43,7 @@ from sqlalchemy import and_, delete, insert, select
 
 from app.config import ConfigError
 from app.db import db
+from app.documents.crypto import DocumentIntegrityError
 from app.documents.models import DocumentBlobChunk
 
 #: Stored chunks are inserted, at the latest, once this many bytes are waiting (flat memory).
@@ -55,8 +56,11 @@ DELETE_BATCH = 500
 _table = DocumentBlobChunk.__table__
 
 
-class BlobMissingError(LookupError):
-    """A stored blob lacks a chunk it should have (names the blob id and position, nothing else)."""
+class BlobMissingError(DocumentIntegrityError, LookupError):
+    """A stored blob lacks a chunk it should have (names the blob id and position, nothing else).
+
+    A DocumentIntegrityError: to the reader, a missing chunk is a truncated file.
+    """
 
 
 @runtime_checkable

@@ -87,6 +87,8 @@ def test_a_missing_chunk_is_an_error(ctx, db):
         list(store.get(uuid.uuid4(), 1))
     with pytest.raises(ValueError):
         store.get(blob_id, -1)
+    # Readers that refuse a damaged file (DocumentIntegrityError) refuse a missing chunk too.
+    assert issubclass(BlobMissingError, DocumentIntegrityError) and issubclass(BlobMissingError, LookupError)
 
 
 def test_get_is_lazy(ctx, db):
