@@ -38,7 +38,7 @@ XMP = b"""<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>
 
 
 def make_pdf(pages: int = 3, *, info: dict[str, str] | None = None, xmp: bool = False,
-             page_xmp: bool = False) -> bytes:
+             page_xmp: bool = False, catalog_extra: bytes = b"") -> bytes:
     """A small valid PDF written by hand: A4 pages with the text "Sida N", optional Info and XMP."""
     objects: list[bytes] = []
 
@@ -61,7 +61,7 @@ def make_pdf(pages: int = 3, *, info: dict[str, str] | None = None, xmp: bool = 
     objects[tree - 1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
         b" ".join(b"%d 0 R" % k for k in kids), pages)
     catalog_xmp = b" /Metadata %d 0 R" % xmp_ref if xmp else b""
-    objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R%s >>" % (tree, catalog_xmp)
+    objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R%s %s >>" % (tree, catalog_xmp, catalog_extra)
     info_ref = None
     if info:
         entries = b" ".join(b"/%s (%s)" % (k.encode(), v.encode("latin-1")) for k, v in info.items())
@@ -201,6 +201,14 @@ def test_a_pdf_is_a_pdf_with_pages_and_metadata(tmp_path):
     assert found.metadata["XMP dc:creator"] == "Anna Andersson"
     assert found.metadata["XMP xmp:CreatorTool"] == "SkanStation 9"
     assert len(found.sha256) == 64 and found.extension == ".pdf"
+
+
+def test_a_signed_pdf_says_so(tmp_path):
+    # Stripping rewrites the file, so the coordinator should know the signature would no longer verify.
+    signed = make_pdf(1, catalog_extra=b"/AcroForm << /Fields [] /SigFlags 3 >>")
+    assert sniff(write(tmp_path, "s.pdf", signed), max_bytes=LIMIT).signed
+    form = make_pdf(1, catalog_extra=b"/AcroForm << /Fields [] >>")
+    assert not sniff(write(tmp_path, "f.pdf", form), max_bytes=LIMIT).signed
 
 
 def test_a_pdf_without_metadata_has_none(tmp_path):
