@@ -94,6 +94,12 @@ def erase_case(case: Case) -> None:
     for data_key in _data_keys_of(case):
         destroy_data_key(data_key)
     case_id, participant_id = case.id, case.participant_id
+    # The documents' stored chunks are unreadable now (their data key is the participant's); delete them too.
+    # Their rows go with the case (ON DELETE CASCADE).
+    from app.documents.service import blob_ids_of_case
+    from app.documents.storage import blob_store
+
+    blob_store().delete_many(blob_ids_of_case(case_id))
     db.session.execute(delete(Case).where(Case.id == case_id))
     db.session.execute(delete(Participant).where(Participant.id == participant_id))
     db.session.flush()

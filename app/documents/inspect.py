@@ -561,7 +561,18 @@ def _checked_image(f: IO[bytes], media_type: str) -> Iterator[Image.Image]:
         raise _bad_image(media_type) from None
 
 
+#: The last bytes of a whole image: PNG's IEND chunk (with its CRC); JPEG's end-of-image marker.
+_PNG_END = b"IEND\xaeB`\x82"
+_JPEG_END = b"\xff\xd9"
+
+
 def _inspect_image(f: BinaryIO, size: int, media_type: str) -> Inspection:
+    # Pillow decodes a truncated image without complaint once ImageFile.LOAD_TRUNCATED_IMAGES is set, and
+    # WeasyPrint sets it when it is imported (for the PDFs): so the file's end is checked here, by its bytes.
+    f.seek(max(0, size - 1024))
+    tail = f.read(1024)
+    if (media_type == PNG and not tail.endswith(_PNG_END)) or (media_type == JPEG and _JPEG_END not in tail):
+        raise _bad_image(media_type)
     with _checked_image(f, media_type) as image:
         image.verify()
     with _checked_image(f, media_type) as image:

@@ -18,6 +18,30 @@ from tests.conftest import csrf_from, sign_in
 AUDITOR_ENDPOINTS = {"cases.emergency_reviews", "cases.emergency_review"}
 
 
+def _a_document(app, case):
+    """A stored document of the case (a small text file), so the document routes are walked with a real id."""
+    import os
+    import tempfile
+
+    from app.documents import service
+    from app.documents.models import AttachedTo, DocumentKind
+    from app.security.models import User
+
+    handle, path = tempfile.mkstemp()
+    os.write(handle, "Fiktivt dokument\n".encode())
+    os.close(handle)
+    try:
+        with app.test_request_context():
+            prepared = service.prepare(path, filename="fiktiv.txt", claimed_type="text/plain", strip_metadata=False)
+            from app.db import db as session
+
+            return service.attach(case, session.session.get(User, case.coordinator_id), attached_to=AttachedTo.CASE,
+                                  target=None, kind=DocumentKind.NOTES, title="Fiktivt", document_date=None,
+                                  prepared=prepared)
+    finally:
+        os.unlink(path)
+
+
 class Routes:
     """One case with an item, a consent, a team member and an emergency access, and the URL of every case route."""
 
@@ -34,9 +58,11 @@ class Routes:
             access.reason = "Fiktivt skäl till nödåtkomst"
             db.add(access)
             db.flush()
+        document = _a_document(app, self.case)
         values = {"code": self.case.code, "item_id": str(self.case.plan_items[0].id),
                   "consent_id": str(self.case.consents[0].id), "member_id": self.case.team[0].id, "number": 1,
-                  "access_id": str(access.id), "link_id": 1, "token": "n0-such-reopen-proof-token"}
+                  "access_id": str(access.id), "link_id": 1, "token": "n0-such-reopen-proof-token",
+                  "document_id": str(document.id)}
         self.urls = []
         with app.test_request_context():
             for rule in app.url_map.iter_rules():

@@ -670,3 +670,13 @@ def test_no_preview_for_other_types_or_broken_images(tmp_path):
     assert render_preview(write(tmp_path, "t.txt", b"hej"), TEXT) == []
     assert render_preview(write(tmp_path, "b.png", png_header_only(20_000, 20_000)), PNG) == []
     assert render_preview(write(tmp_path, "c.png", b"\x89PNG\r\n\x1a\nbroken"), PNG) == []
+
+
+def test_a_truncated_image_is_refused_even_once_weasyprint_lets_pillow_load_truncated_images(tmp_path, monkeypatch):
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # what importing WeasyPrint does
+    data = image_bytes("PNG", (300, 300))
+    assert refused(write(tmp_path, "t.png", data[:len(data) // 2])).code == "bad_image"
+    jpeg = image_bytes("JPEG", (300, 300))
+    assert refused(write(tmp_path, "t.jpg", jpeg[:len(jpeg) // 2])).code == "bad_image"

@@ -29,4 +29,4 @@ def erased(exc):
     return render_template("cases/erased.html"), 410
 
 
-from app.cases.views import cases, emergency, incidents, plan, records  # noqa: E402,F401
+from app.cases.views import cases, documents, emergency, incidents, plan, records  # noqa: E402,F401

@@ -65,6 +65,7 @@ def plan_pdf(code: str):
         # The plan as it stands, labelled as a draft when it changed since the approved version.
         page = plan_page(case, with_identity=True)
     page.generated_at = utcnow()
+    page.attachments = _plan_attachments(case, page.sets)
 
     def pdf_response():
         response = make_response(render_pdf("pdf/case_plan.html", plan=page))
@@ -80,6 +81,25 @@ def plan_pdf(code: str):
         detail["draft"] = "1" if page.draft else "0"
     return audited_page("plan.export", case, page.sets, pdf_response, permission=Permission.CASE_EXPORT,
                         detail=detail)
+
+
+def _plan_attachments(case: Case, sets: set[str]) -> list[tuple[str, str, object]]:
+    """(title, kind, date) of the plan's documents this user may read: those of the two plan kinds, and those
+    attached to the plan's items and versions. Their field sets join the export's audit event."""
+    from app.cases.access import readable
+    from app.documents.labels import KIND_LABELS
+    from app.documents.models import AttachedTo, DocumentKind
+    from app.documents.service import documents_of
+
+    plan_kinds = (DocumentKind.PROTECTION_PLAN, DocumentKind.SUPPORT_PLAN)
+    rows = []
+    for document in documents_of(case):
+        if document.kind in plan_kinds or document.attached_to in (AttachedTo.PLAN_ITEM, AttachedTo.PLAN_VERSION):
+            if readable(document, document.fieldset):
+                sets.add(document.fieldset)
+                rows.append((document.title, str(KIND_LABELS[document.kind]),
+                             document.document_date or document.created_at))
+    return sorted(rows, key=lambda row: str(row[2]))
 
 
 # ------------------------------------------------------------------ items

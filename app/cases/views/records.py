@@ -22,6 +22,7 @@ from app.cases.forms.records import AssessmentForm, ConsentForm, MeetingForm, No
 from app.cases.labels import (CONSENT_KIND_LABELS, CONSENT_METHOD_LABELS, PLAN_AREA_LABELS, PLAN_PART_LABELS,
                               THREAT_LEVEL_LABELS)
 from app.cases.models import Consent
+from app.documents.models import AttachedTo
 from app.cases.service import CaseError
 from app.cases.views import bp, form_status, page_arg, per_page
 from app.security.authz import FIELDSET_READ, FIELDSET_WRITE, authorize, can, requires
@@ -86,6 +87,19 @@ def _team_choices(case) -> list[tuple[int, str]]:
     return [("", _("Välj myndighet")), *((agency.id, agency.name) for agency in records.team_agencies(case))]
 
 
+def _attached_documents(case, attached_to, ids, log: ReadLog) -> dict:
+    """{record id: [documents this user may read]} of the given records; their kinds join the page's event."""
+    from app.documents.service import documents_attached
+
+    found = {}
+    for ident in ids:
+        rows = [d for d in documents_attached(case, attached_to, ident) if readable(d, d.fieldset)]
+        if rows:
+            found[ident] = rows
+            log.sets.update(d.fieldset for d in rows)
+    return found
+
+
 # ------------------------------------------------------------------ consents
 
 
@@ -106,7 +120,9 @@ def consents(code: str):
     log = ReadLog()
     log.add(shown for shown, _status in rows)
     receivable = [(agency, receivable_kinds(agency.kind.value)) for agency in records.team_agencies(case)]
+    attached = _attached_documents(case, AttachedTo.CONSENT, (consent.id for consent in case.consents), log)
     return _page("consent.view", case, log, "cases/records/consents.html", form, Permission.CASE_MANAGE,
+                 attached=attached,
                  rows=rows, status_labels=CONSENT_STATUS_LABELS, kind_labels=CONSENT_KIND_LABELS,
                  method_labels=CONSENT_METHOD_LABELS, reach=records.consent_reach(case), receivable=receivable)
 
