@@ -186,6 +186,9 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
         "LOTS_CONSENT_WARNING_DAYS": _int("CONSENT_WARNING_DAYS", 14),
         "LOTS_CASE_CODE_PREFIX": env("CASE_CODE_PREFIX", "AV"),
         "LOTS_REOPEN_PROOF_MINUTES": _int("REOPEN_PROOF_MINUTES", 10),
+        # Case documents: the largest file, and where the encrypted chunks are kept (app/documents/storage.py)
+        "LOTS_DOCUMENT_MAX_MB": _int("DOCUMENT_MAX_MB", 25),
+        "LOTS_DOCUMENT_STORE": env("DOCUMENT_STORE", "database"),
         # Look-ups by personal identity number (search and intake): per user, and per client address.
         "LOTS_PERSON_LOOKUP_RATE_LIMIT": env("PERSON_LOOKUP_RATE_LIMIT", "10 per minute;30 per hour;100 per day"),
         "LOTS_PERSON_LOOKUP_IP_RATE_LIMIT": env("PERSON_LOOKUP_IP_RATE_LIMIT", "30 per minute;200 per hour"),
