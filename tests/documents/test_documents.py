@@ -254,3 +254,31 @@ def test_roles_without_case_access_get_nothing(client, db, world, login_as):
         for path in (f"/cases/{case.code}/documents", f"/cases/{case.code}/documents/{document.id}",
                      f"/cases/{case.code}/documents/{document.id}/v1", f"/cases/{case.code}/documents/new"):
             assert client.get(path).status_code in (403, 404), (role, path)
+
+
+def test_a_partner_adds_to_its_plan_item_but_cannot_replace_remove_or_reclassify(client, app, db, world):
+    case = world["case"]
+    item = case.plan_items[0]
+    housing = app.test_client()
+    login(housing, world["tenant_officer"])
+    _upload(housing, case, f"plan_item:{item.id}", [("intyg.txt", "Fiktivt intyg".encode())])
+    document = db.scalar(select(Document))
+    page = housing.get(f"/cases/{case.code}/documents/{document.id}")
+    assert page.status_code == 200 and "Ersätt med en ny version" not in page.text and "Ta bort dokumentet" not in page.text
+    token = csrf_from(page.text)
+    assert housing.post(f"/cases/{case.code}/documents/{document.id}/replace", content_type="multipart/form-data",
+                        data={"csrf_token": token, "file": (io.BytesIO(b"Annat"), "x.txt")}).status_code == 403
+    assert housing.post(f"/cases/{case.code}/documents/{document.id}/remove",
+                        data={"csrf_token": token, "reason": "x", "confirmed": "y"}).status_code == 403
+    assert housing.post(f"/cases/{case.code}/documents/{document.id}/kind",
+                        data={"csrf_token": token, "kind": "notes", "confirmed": "y"}).status_code == 403
+    db.refresh(document)
+    assert len(document.versions) == 1 and not document.is_removed and document.kind is DocumentKind.SUPPORT_PLAN
+    # Once the coordinator removes it, the partner no longer finds it, not even with ?removed=1.
+    login(client, world["coordinator"])
+    token = csrf_from(client.get(f"/cases/{case.code}/documents/{document.id}").text)
+    client.post(f"/cases/{case.code}/documents/{document.id}/remove",
+                data={"csrf_token": token, "reason": "Fel fil", "confirmed": "y"})
+    assert housing.get(f"/cases/{case.code}/documents/{document.id}/v1").status_code == 404
+    assert "intyg" not in housing.get(f"/cases/{case.code}/documents?removed=1").text
+    assert client.get(f"/cases/{case.code}/documents/{document.id}/v1").status_code == 200

@@ -59,6 +59,8 @@ def _document_or_404(case, document_id: str) -> Document:
     document = service.load_document(case, document_id)
     if document is None or not _may_read(document):
         abort(404)
+    if document.is_removed and not can(Permission.CASE_MANAGE, case):
+        abort(404)  # a removed document stays readable to the coordinator only
     return document
 
 
@@ -116,7 +118,7 @@ def documents(code: str):
     """The case's documents this user may see, filterable by kind, searchable by title, sorted, paginated."""
     case = load_case(code)
     kind = _enum_arg(DocumentKind, request.args.get("kind"))
-    show_removed = request.args.get("removed") == "1"
+    show_removed = request.args.get("removed") == "1" and can(Permission.CASE_MANAGE, case)
     query = (request.args.get("q") or "").strip()[:100]
     sort = request.args.get("sort", "-date")
     rows = [d for d in service.documents_of(case, kind=kind, include_removed=show_removed) if _may_read(d)]
@@ -242,7 +244,7 @@ def document_detail(code: str, document_id: str):
     case = load_case(code)
     document = _document_or_404(case, document_id)
     current = document.current
-    may_write = _may_write(document, document.kind)
+    may_write = _may_write(document, document.kind) and can(Permission.CASE_MANAGE, case)
 
     def produce():
         images = [] if document.is_removed or current is None else service.previews(current)
@@ -291,7 +293,8 @@ def document_download(code: str, document_id: str, number: int):
 
 
 def _write_guard(case, document) -> None:
-    authorize(Permission.CASE_VIEW, case)
+    """Replacing, removing and reclassifying are the coordinator's (a partner only adds to its own plan item)."""
+    authorize(Permission.CASE_MANAGE, case)
     authorize(FIELDSET_WRITE + document.kind.fieldset, document)
     if document.is_removed:
         abort(409)
