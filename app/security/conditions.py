@@ -126,8 +126,8 @@ def emergency_access(ctx: Context) -> bool:
         return ctx.route_level
     if not on_case_team(ctx):
         return False
-    if getattr(ctx.obj, "consent_fieldset", None) == "plan.support":
-        return False
+    if getattr(ctx.obj, "consent_fieldset", None) in ("plan.support", "document.support_plan"):
+        return False  # a support-plan item, or a document of the support plan
     case = _case_of(ctx.obj)
     check = getattr(case, "active_emergency", None)
     return bool(check and check(ctx.user.id))
