@@ -185,6 +185,9 @@ def document_new(code: str):
         form.target.data = chosen[0]
     form.kind.choices = _kind_choices()
     results: list[tuple[str, str | None, dict]] = []
+    #: Documents an upload duplicated that this user may read: offered on the page instead (never in a flash,
+    #: which travels in the session cookie).
+    duplicates: list[Document] = []
     if form.validate_on_submit():
         value, _label, attached_to, target = next(t for t in targets if t[0] == form.target.data)
         try:
@@ -207,6 +210,9 @@ def document_new(code: str):
                 except (UploadRefused, service.DocumentError) as exc:
                     results.append((prepared.filename if prepared else _("fil %(n)s", n=len(results) + 1),
                                     str(exc), {}))
+                    if isinstance(exc, service.Duplicate) and _may_read(exc.document) \
+                            and exc.document not in duplicates:
+                        duplicates.append(exc.document)
                 else:
                     results.append((prepared.filename, None, prepared.metadata))
                 finally:
@@ -229,7 +235,8 @@ def document_new(code: str):
     status = form_status(form)
     return audited_page("document.list", case, set(),
                         lambda: (render_template("cases/documents/new.html", case=case, form=form,
-                                                 max_mb=service.max_bytes() // (1024 * 1024)), status))
+                                                 max_mb=service.max_bytes() // (1024 * 1024),
+                                                 duplicates=duplicates), status))
 
 
 # ------------------------------------------------------------------ one document
@@ -247,9 +254,16 @@ def document_detail(code: str, document_id: str):
     may_write = _may_write(document, document.kind) and can(Permission.CASE_MANAGE, case)
 
     def produce():
-        images = [] if document.is_removed or current is None else service.previews(current)
+        from app.documents.crypto import DocumentIntegrityError
+
+        images, damaged = [], False
+        if not document.is_removed and current is not None:
+            try:
+                images = service.previews(current)
+            except DocumentIntegrityError:  # tampered or damaged: the page without a preview, and why
+                damaged = True
         return render_template(
-            "cases/documents/detail.html", case=case, document=document, current=current,
+            "cases/documents/detail.html", case=case, document=document, current=current, damaged=damaged,
             previews=[base64.b64encode(png).decode() for png in images], kind_labels=KIND_LABELS,
             attached_labels=ATTACHED_LABELS, may_write=may_write and not document.is_removed,
             may_manage=can(Permission.CASE_MANAGE, case) and may_write and not document.is_removed,
