@@ -133,7 +133,7 @@ def test_bad_uploads_are_refused_each_with_its_reason_and_nothing_is_stored(clie
                        kind="notes")
     assert db.scalar(select(func.count()).select_from(Document)) == 1
     page = client.get(response.headers["Location"]).text
-    assert "bra.txt är bifogad" in page and "sparades inte" in page
+    assert "Fil 1 av 2 är bifogad" in page and "Fil 2 av 2 sparades inte" in page and "bra.txt" not in page.split("<table")[0]
 
     # The same content again in the same case: refused, the existing document is named.
     _upload(client, case, "case:", [("igen.txt", "Fiktiv text\n".encode())], kind="notes", expect=400)

@@ -258,8 +258,9 @@ def test_the_same_content_twice_is_refused_and_the_message_links_the_existing_do
                        kind="notes")
     with client.session_transaction() as session:
         flashes = " ".join(message for _category, message in session.get("_flashes", []))
-    assert "kopia.txt sparades inte" in flashes and "Samma fil finns redan" in flashes
-    assert "Beslut om stöd" not in flashes
+    assert "Fil 2 av 2 sparades inte" in flashes and "Samma fil finns redan" in flashes
+    assert "Fil 1 av 2 är bifogad" in flashes
+    assert "Beslut om stöd" not in flashes and "kopia" not in flashes and "ny.txt" not in flashes, "no names in the cookie"
     assert _count(db, Document) == 2
 
     # Someone who may not read the existing document is not told its title (the refusal stays).

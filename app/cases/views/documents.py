@@ -221,15 +221,21 @@ def document_new(code: str):
                         prepared.close()
             stored = [r for r in results if r[1] is None]
             if stored:
-                for name, _error, metadata in stored:
-                    flash(_("%(name)s är bifogad.", name=name) + (
+                # A flash travels in the (signed, not encrypted) session cookie: it names a file by its number
+                # and type, never by its name; the list it leads to shows the titles.
+                total = len(results)
+                for number, (name, error, metadata) in enumerate(results, start=1):
+                    if error is not None:
+                        continue
+                    flash(_("Fil %(n)s av %(total)s är bifogad.", n=number, total=total) + (
                         " " + _("Metadata som togs bort: %(fields)s.", fields=", ".join(metadata))
                         if metadata and form.strip_metadata.data else
                         " " + _("Filen har metadata (%(fields)s) som sparades.", fields=", ".join(metadata))
                         if metadata else ""), "success")
-                for name, error, _m in results:
+                for number, (name, error, _m) in enumerate(results, start=1):
                     if error:
-                        flash(_("%(name)s sparades inte: %(error)s", name=name, error=error), "error")
+                        flash(_("Fil %(n)s av %(total)s sparades inte: %(error)s", n=number, total=total, error=error),
+                              "error")
                 return redirect(url_for("cases.documents", code=case.code), 303)
             form.files.errors.extend(f"{name}: {error}" for name, error, _m in results)
     status = form_status(form)
