@@ -1,7 +1,8 @@
 """Auditor pages: search the audit log, and "who has accessed this object" on screen and as PDF.
 
 Looking at the log is itself logged (audit.search, audit.report, audit.export),
-and each event is written before the page or PDF is produced.
+and each event is written right after the page or PDF is produced, before it is sent
+(app.security.audit.audited_read: if the event cannot be written, nothing is sent).
 """
 
 from __future__ import annotations

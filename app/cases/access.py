@@ -11,7 +11,7 @@ through these helpers, so they apply exactly the same policy:
 - ``Redacted`` / ``redact`` return only the fields of the field sets the user
   may read now (consent and emergency access are evaluated per request);
 - ``audited_page`` writes the one audit event of a read, naming the field sets
-  shown, before the page is produced.
+  shown, right after the page is produced and before it is sent (no page if it fails).
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ class ReadLog:
 
 def audited_page(action: str, case: Case | None, field_sets: Iterable[str], produce: Callable[[], T],
                  permission: Permission | None = None, **event: Any) -> T:
-    """Write the read event (object = case code, field sets shown), then produce the response."""
+    """Produce the response, then write the read event (object = case code, field sets shown); see audited_read."""
     if case is not None:
         event.setdefault("obj", case)
     return audited_read(action, produce, field_sets=sorted(field_sets), permission=permission, **event)

@@ -8,8 +8,11 @@ the write lock on SQLite) before they append, so any number of workers keep one
 unbroken chain. There is no API to change or delete an event, and the migration
 adds triggers that refuse both.
 
-If the event cannot be written, :func:`record` raises and the request fails:
-callers write the event *before* they produce the data (see :func:`audited_read`).
+If the event cannot be written, :func:`record` raises and the request fails. A read
+(:func:`audited_read`) settles and checks its event first, then produces the response
+(the render, a PDF) while no lock is held, then appends the event; the request commits
+right after. So the head lock is held for the insert and the commit only, and if the
+append fails the response is discarded: the data is not shown.
 """
 
 from __future__ import annotations
@@ -175,7 +178,27 @@ def record(
     for that object). Raises AuditError (or the database's error) when the event
     cannot be written.
     """
-    session = session if session is not None else db.session
+    pending = _prepare(action, object_type=object_type, object_id=object_id, field_sets=field_sets,
+                       purpose=purpose, rule=rule, permission=permission, outcome=outcome, actor=actor,
+                       detail=detail, obj=obj)
+    return _append(session if session is not None else db.session, *pending)
+
+
+def _prepare(
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    field_sets: Iterable[str] = (),
+    purpose: str | None = None,
+    rule: str | None = None,
+    permission: Any = None,
+    outcome: AuditOutcome | str = AuditOutcome.ALLOWED,
+    actor: Any = _CURRENT,
+    detail: Mapping[str, Any] | None = None,
+    obj: Any = None,
+) -> tuple[bytes, dict[str, Any]]:
+    """(key, content) of an event, checked: everything record() does before it takes the head lock."""
     key = audit_key()
     user = _actor(actor)
     field_sets = list(field_sets)
@@ -187,7 +210,7 @@ def record(
         purpose = str(purpose).strip()
         if len(purpose) > MAX_PURPOSE:
             raise AuditError("audit purpose too long")
-    content = {
+    return key, {
         "actor_user_id": getattr(user, "id", None),
         "actor_agency_id": getattr(user, "agency_id", None),
         "action": _check(action, _ACTION, 64, "action"),
@@ -201,6 +224,9 @@ def record(
         "detail": _detail(detail),
     }
 
+
+def _append(session: Any, key: bytes, content: Mapping[str, Any]) -> int:
+    """Link a prepared event to the chain: lock the head, insert, move the head. Returns the event's id."""
     # Lock the head first: from here until commit no other writer can append.
     head = session.execute(
         update(_head).where(_head.c.id == 1).values(seq=_head.c.seq + 1).returning(_head.c.seq, _head.c.last_hmac)
@@ -289,9 +315,38 @@ def _cli_command() -> str | None:
 
 
 def audited_read(action: str, produce: Callable[[], T], **event: Any) -> T:
-    """Write the read event, then produce the response: if the write fails, nothing is produced."""
-    record(action, **event)
-    return produce()
+    """Produce the response of a read, then append its event; if the event cannot be written, the response
+    is discarded and the error raised (the data is not shown).
+
+    The event is settled and checked first, as things stand before anything is produced: the key, the
+    values, the permission and the policy line that allowed the read (a render that decides more does not
+    change them); an invalid event produces nothing. Then ``produce()`` runs (the render, a PDF) with no
+    lock held, then the request's own changes are flushed, and only then is the head locked and the event
+    inserted. The caller returns the response and the request commits (app.web), so the head lock is held
+    for the insert and the commit, not the render. A streamed body (the CSV export) starts after the commit.
+    """
+    session = event.pop("session", None)
+    session = session if session is not None else db.session
+    key, content = _prepare(action, **event)
+    produced = produce()
+    try:
+        session.flush()  # before the lock: the commit then has only the event's own rows to write
+        _append(session, key, content)
+    except BaseException:
+        _discard(produced)
+        raise
+    return produced
+
+
+def _discard(produced: Any) -> None:
+    """Close a response that must not be sent (its spooled file, its stream), or each part of a (body, status)."""
+    for part in produced if isinstance(produced, tuple) else (produced,):
+        close = getattr(part, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - the audit error is the one to report
+                pass
 
 
 # ------------------------------------------------------------------ policy context

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app.audit.models import AuditEvent, AuditHead
 from app.extensions import db as _db
@@ -342,6 +342,139 @@ def test_read_path_returns_an_error_and_no_data_when_audit_write_fails(app, db, 
     # Only the error page: none of the report (the URL itself is echoed by the language switch).
     assert "Sammanställning" not in resp.text and "Antal händelser" not in resp.text
     assert "case.read" not in resp.text and "<table" not in resp.text
+
+
+# ---------------------------------------------------------------- render, then record, then commit
+
+
+def _spy_on_append(monkeypatch, order: list[str]) -> None:
+    real = audit._append
+
+    def spy(session, key, content):
+        order.append("append " + content["action"])
+        return real(session, key, content)
+
+    monkeypatch.setattr(audit, "_append", spy)
+
+
+def test_audited_read_produces_first_and_appends_the_event_right_after(app, db, monkeypatch):
+    """The render runs before the event is written: while it runs the head is untouched (so not locked)."""
+    order: list[str] = []
+    _spy_on_append(monkeypatch, order)
+    before = db.scalar(select(AuditHead.seq))
+
+    def produce():
+        order.append("produce")
+        # Nothing of this read's event exists yet: the head has not moved and no event follows it.
+        assert db.scalar(select(AuditHead.seq)) == before
+        assert db.scalar(select(AuditEvent.id).where(AuditEvent.id > before)) is None
+        return "the page"
+
+    with app.app_context():
+        assert audited_read("case.read", produce, object_type="case", object_id="K-1", actor=None) == "the page"
+    assert order == ["produce", "append case.read"]
+    assert db.scalar(select(AuditHead.seq)) == before + 1
+    assert db.get(AuditEvent, before + 1).object_id == "K-1"
+
+
+def test_an_invalid_event_is_refused_before_anything_is_produced(app, db):
+    produced = []
+    with app.app_context(), pytest.raises(AuditError, match="object id"):
+        audited_read("case.read", lambda: produced.append("the data"), object_type="case",
+                     object_id="Kalle Karlsson", actor=None)
+    assert produced == []
+
+
+class _Body:
+    """A response body that notes whether it was closed (a spooled file, a stream)."""
+
+    closed = False
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.mark.parametrize("as_tuple", [False, True], ids=["response", "response-and-status"])
+def test_a_response_produced_before_a_failed_append_is_discarded(app, db, monkeypatch, as_tuple):
+    """Invariant 3 with the render first: the append fails after produce(), so the response is closed and the
+    error raised; the caller never gets the data."""
+    body = _Body()
+    _break_insert(monkeypatch)
+    returned = []
+    with app.app_context(), pytest.raises(SQLAlchemyError):
+        returned.append(audited_read("case.read", lambda: (body, 200) if as_tuple else body,
+                                     object_type="case", object_id="K-1", actor=None))
+    assert returned == [] and body.closed
+
+
+def test_the_page_is_rendered_before_its_event_and_committed_after(app, db, client, login_as, monkeypatch):
+    """Through a real route: the render comes first, then the event; the request's commit makes it durable."""
+    import app.audit.views as views
+
+    login_as("auditor")
+    order: list[str] = []
+    _spy_on_append(monkeypatch, order)
+    render = views._events_page
+
+    def spy_render(*args, **kwargs):
+        order.append("render")
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(views, "_events_page", spy_render)
+    resp = client.get("/audit/events?action=case.read")
+    assert resp.status_code == 200
+    assert order == ["render", "append audit.search"]
+
+
+def test_another_writer_appends_while_a_read_renders(app):
+    """The render holds no lock: while one worker renders (a slow PDF), another appends and commits; the
+    reader's event follows it in the chain, and the chain verifies."""
+    with app.app_context():
+        before = _db.session.scalar(select(AuditHead.seq))
+        _db.session.rollback()
+    rendering, written = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        def produce():
+            rendering.set()
+            assert written.wait(15), "the other writer waited for this render"
+            return "the pdf"
+
+        try:
+            with app.app_context():
+                assert audited_read("plan.export", produce, object_type="case", object_id="K-READ", actor=None) \
+                    == "the pdf"
+                _db.session.commit()
+                _db.session.remove()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    def writer() -> None:
+        try:
+            assert rendering.wait(15)
+            with app.app_context():
+                record("case.read", object_type="case", object_id="K-WRITE", actor=None)
+                _db.session.commit()
+                _db.session.remove()
+            written.set()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader), threading.Thread(target=writer)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(40)
+    assert not errors, errors
+
+    with app.app_context():
+        result = verify_chain(_db.session.connection(), audit_key())
+        order = _db.session.scalars(select(AuditEvent.object_id).where(AuditEvent.id > before)
+                                    .order_by(AuditEvent.id)).all()
+        _db.session.rollback()
+    assert result.ok, result.problem
+    assert order == ["K-WRITE", "K-READ"]
 
 
 # ---------------------------------------------------------------- concurrent writers

@@ -8,7 +8,7 @@
 
 Every route declares its permission with @requires, then loads its case with
 app.cases.access.load_case(code, permission) and writes its audit event with
-app.cases.access.audited_page before rendering.
+app.cases.access.audited_page around its render (the event follows the render, before the page is sent).
 """
 
 from __future__ import annotations

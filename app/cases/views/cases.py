@@ -136,7 +136,7 @@ def personal_number_filter(value: str | None) -> str:
 
 def _page(action: str, case: Case, sets, template: str, status: int = 200,
           permission: Permission = Permission.CASE_MANAGE, **context):
-    """Render a case page after writing its one audit event (action, case code, field sets shown)."""
+    """Render a case page, then write its one audit event (action, case code, field sets shown)."""
     return audited_page(action, case, sets, lambda: (render_template(template, case=case, labels=LABELS,
                                                                      **context), status), permission=permission)
 

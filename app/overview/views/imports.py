@@ -230,7 +230,7 @@ def export():
     user_id = current_user.id
 
     def produce():
-        # The rows stream after the request's transaction is committed (the audit event first) and its session
+        # The rows stream after the request's transaction is committed (with the audit event) and its session
         # is gone: stream_csv loads the user again in the session the stream runs in.
         body = exporting.stream_csv(user_id, stmt, with_description=with_description, english=english)
         filename = f"lots-handelser-{date.today().isoformat()}.csv"

@@ -111,8 +111,9 @@ def mine():
 
 
 def _list_read(action: str, reports, produce, permission: Permission, *, searched: bool, status: int = 200):
-    """A list that shows places (encrypted, field set incident.description): one audit event before it is
-    produced, naming the field set when a place is shown or was searched."""
+    """A list that shows places (encrypted, field set incident.description): one audit event, written once it
+    is produced (audited_read: not sent if the event fails), naming the field set when a place is shown or was
+    searched."""
     shows = searched or any(r.place_ct is not None for r in reports)
     if not shows:
         return produce(), status
@@ -221,7 +222,8 @@ def index():
 
 
 def _render_detail(report: IncidentReport, form: ReviewForm | None = None, status: int = 200):
-    """The report as this user may see it; reading a description is audited before the page is produced."""
+    """The report as this user may see it; reading a description is audited (the event is written right after
+    the render, before the page is sent)."""
     may_review = can(Permission.REPORT_REVIEW, report)
     if may_review and form is None:
         form = ReviewForm(formdata=None, data={"version": str(report.version)})

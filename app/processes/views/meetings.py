@@ -1,7 +1,7 @@
 """Views of the meetings blueprint: process meetings, the weekly EST meeting and action items.
 
 Every page that shows minutes or decisions writes one ``meeting.read`` event
-before it is produced (audited_read); if that write fails nothing is shown.
+once it is produced, before it is sent (audited_read); if that write fails nothing is shown.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def _week_or_404(year: int, week: int) -> None:
 
 
 def _read_page(meeting: Meeting, produce):
-    """Write the one meeting.read event, then produce the page that shows the minutes."""
+    """Produce the page that shows the minutes, then write its one meeting.read event."""
     return audited_read("meeting.read", produce, obj=meeting, permission=Permission.MEETING_VIEW)
 
 
