@@ -35,4 +35,5 @@ ACTION_LABELS = register_action_labels({
     "document.viewed": _l("Dokument visat"),
     "document.downloaded": _l("Dokument hämtat"),
     "document.previewed": _l("Dokument förhandsvisat"),
+    "document.metadata_stripped": _l("Metadata borttagen ur dokument"),
 })

@@ -315,20 +315,70 @@ def plaintext(version: DocumentVersion) -> Iterator[bytes]:
                                  ciphertexts=blob_store().get(version.blob_id, version.chunk_count))
 
 
-def previews(version: DocumentVersion, pages: int = 2) -> list[bytes]:
-    """PNG images of the first pages (PDF) or of the image, rendered on the server; [] for other types."""
-    from app.documents import inspect
-
-    if version.media_type not in ("application/pdf", "image/png", "image/jpeg"):
-        return []
-    handle, path = tempfile.mkstemp(prefix="lots-preview-")
+def _decrypted_copy(version: DocumentVersion) -> str:
+    """The version's plaintext in a private temporary file (every chunk authenticated first); the caller
+    deletes it."""
+    handle, path = tempfile.mkstemp(prefix="lots-doc-")
     try:
         with os.fdopen(handle, "wb") as fh:
             for block in plaintext(version):
                 fh.write(block)
-        return inspect.render_preview(path, version.media_type, pages=pages)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+def previews(version: DocumentVersion, pages: int = 2) -> list[bytes]:
+    """PNG images of the first pages (PDF) or of the image, rendered on the server; [] for other types."""
+    return inspect_version(version, pages=pages)[0]
+
+
+def inspect_version(version: DocumentVersion, pages: int = 2) -> tuple[list[bytes], dict[str, str]]:
+    """(preview images, PDF metadata) of a stored version, from one decryption."""
+    from app.documents import inspect
+
+    if version.media_type not in ("application/pdf", "image/png", "image/jpeg"):
+        return [], {}
+    path = _decrypted_copy(version)
+    try:
+        metadata = inspect.pdf_metadata(path) if version.media_type == "application/pdf" else {}
+        return inspect.render_preview(path, version.media_type, pages=pages), metadata
     finally:
         os.unlink(path)
+
+
+def strip_metadata(document: Document, version: DocumentVersion, actor) -> None:
+    """Remove a stored PDF version's metadata (author, creator tool, XMP) in place: the version keeps its
+    number; its bytes are re-encrypted under a new blob and the old chunks are deleted, so the metadata is
+    gone from every later read (backups age out as for erasure). Audited with the document and its kind."""
+    from app.documents import crypto, inspect
+    from app.documents.storage import blob_store
+
+    if version.media_type != "application/pdf" or version.metadata_stripped:
+        raise DocumentError(str(_l("Den här versionen har ingen metadata att ta bort.")))
+    source = _decrypted_copy(version)
+    handle, stripped = tempfile.mkstemp(prefix="lots-doc-", suffix=".pdf")
+    os.close(handle)
+    try:
+        inspect.strip_pdf_metadata(source, stripped)
+        data_key = document.case.participant.data_key
+        old_blob = version.blob_id
+        with db.session.begin_nested():
+            version.blob_id = uuid.uuid4()
+            version.chunk_count = blob_store().put(version.blob_id, crypto.encrypt_stream(
+                data_key, document_id=document.id, version_id=version.id,
+                chunks=_chunks(stripped, crypto.CHUNK_SIZE)))
+            version.size = os.path.getsize(stripped)
+            version.content_mac = crypto.content_mac(data_key, _chunks(stripped, crypto.CHUNK_SIZE))
+            version.metadata_stripped = True
+            blob_store().delete(old_blob)
+            db.session.flush()
+    finally:
+        os.unlink(source)
+        os.unlink(stripped)
+    audit.record("document.metadata_stripped", obj=document.case, detail={
+        "document": str(document.id), "kind": document.kind.value, "version": str(version.number)})
 
 
 def blob_ids_of_case(case_id) -> list[uuid.UUID]:

@@ -282,3 +282,40 @@ def test_a_partner_adds_to_its_plan_item_but_cannot_replace_remove_or_reclassify
     assert housing.get(f"/cases/{case.code}/documents/{document.id}/v1").status_code == 404
     assert "intyg" not in housing.get(f"/cases/{case.code}/documents?removed=1").text
     assert client.get(f"/cases/{case.code}/documents/{document.id}/v1").status_code == 200
+
+
+def test_metadata_kept_on_upload_is_shown_to_the_coordinator_and_can_be_stripped_in_place(client, app, db, world):
+    case = world["case"]
+    login(client, world["coordinator"])
+    _upload(client, case, "case:", [("beslut.pdf", make_pdf(author="Skannande Handläggare"))], kind="support_plan",
+            title="Beslut", strip=False)
+    document = db.scalar(select(Document))
+    version = document.current
+    assert not version.metadata_stripped
+    page = client.get(f"/cases/{case.code}/documents/{document.id}")
+    assert "Metadata i PDF-filen" in page.text and "Skannande Handläggare" in page.text
+    old_blob = version.blob_id
+    token = csrf_from(page.text)
+    # Without the tick nothing changes.
+    client.post(f"/cases/{case.code}/documents/{document.id}/strip", data={"csrf_token": token})
+    db.refresh(version)
+    assert not version.metadata_stripped and version.blob_id == old_blob
+    response = client.post(f"/cases/{case.code}/documents/{document.id}/strip",
+                           data={"csrf_token": token, "confirmed": "y"})
+    assert response.status_code == 303
+    db.refresh(version)
+    assert version.metadata_stripped and version.number == 1 and version.blob_id != old_blob
+    assert db.scalar(select(func.count()).select_from(DocumentBlobChunk).where(DocumentBlobChunk.blob_id == old_blob)) == 0
+    data = client.get(f"/cases/{case.code}/documents/{document.id}/v1").data
+    assert b"Skannande" not in data and data.startswith(b"%PDF")
+    assert "Skannande" not in client.get(f"/cases/{case.code}/documents/{document.id}").text
+    assert _events(db, "document.metadata_stripped") == 1
+    # A second time there is nothing to strip; a partner may not strip at all.
+    again = client.post(f"/cases/{case.code}/documents/{document.id}/strip", data={"csrf_token": token, "confirmed": "y"},
+                        follow_redirects=True)
+    assert "ingen metadata att ta bort" in again.text
+    police = app.test_client()
+    login(police, world["officer"])
+    police_token = csrf_from(police.get("/").text)
+    assert police.post(f"/cases/{case.code}/documents/{document.id}/strip",
+                       data={"csrf_token": police_token, "confirmed": "y"}).status_code in (403, 404)

@@ -42,3 +42,8 @@ class DocumentKindForm(FlaskForm):
                        validate_choice=True)
     confirmed = BooleanField(_l("Ja, flytta dokumentet: vem som får se det ändras"),
                              validators=[DataRequired(_l("Bekräfta åtgärden genom att kryssa i rutan."))])
+
+
+class DocumentStripForm(FlaskForm):
+    confirmed = BooleanField(_l("Ja, ta bort metadata ur den lagrade filen"),
+                             validators=[DataRequired(_l("Bekräfta åtgärden genom att kryssa i rutan."))])

@@ -20,7 +20,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.cases.access import audited_page, load_case, readable
-from app.cases.forms.documents import DocumentKindForm, DocumentRemoveForm, DocumentReplaceForm, DocumentUploadForm
+from app.cases.forms.documents import (DocumentKindForm, DocumentRemoveForm, DocumentReplaceForm, DocumentStripForm,
+                                       DocumentUploadForm)
 from app.cases.views import bp, form_status, page_arg
 from app.documents import service
 from app.documents.labels import ATTACHED_LABELS, KIND_LABELS
@@ -262,10 +263,10 @@ def document_detail(code: str, document_id: str):
     def produce():
         from app.documents.crypto import DocumentIntegrityError
 
-        images, damaged = [], False
+        images, metadata, damaged = [], {}, False
         if not document.is_removed and current is not None:
             try:
-                images = service.previews(current)
+                images, metadata = service.inspect_version(current)
             except DocumentIntegrityError:  # tampered or damaged: the page without a preview, and why
                 damaged = True
         return render_template(
@@ -273,7 +274,8 @@ def document_detail(code: str, document_id: str):
             previews=[base64.b64encode(png).decode() for png in images], kind_labels=KIND_LABELS,
             attached_labels=ATTACHED_LABELS, may_write=may_write and not document.is_removed,
             may_manage=can(Permission.CASE_MANAGE, case) and may_write and not document.is_removed,
-            replace_form=DocumentReplaceForm(), remove_form=DocumentRemoveForm(), kind_form=DocumentKindForm())
+            replace_form=DocumentReplaceForm(), remove_form=DocumentRemoveForm(), kind_form=DocumentKindForm(),
+            metadata=metadata if may_write else {}, strip_form=DocumentStripForm())
 
     return audited_page("document.previewed", case, {document.fieldset}, produce,
                         detail={"document": str(document.id), "kind": document.kind.value})
@@ -348,6 +350,28 @@ def document_replace(code: str, document_id: str):
         os.unlink(path)
         if prepared:
             prepared.close()
+    return redirect(url_for("cases.document_detail", code=case.code, document_id=document.id), 303)
+
+
+@bp.post("/<code>/documents/<document_id>/strip")
+@requires(Permission.CASE_MANAGE)
+def document_strip(code: str, document_id: str):
+    """Remove the metadata of the current PDF version in place (the coordinator, confirmed, audited)."""
+    case = load_case(code, Permission.CASE_MANAGE)
+    document = _document_or_404(case, document_id)
+    _write_guard(case, document)
+    form = DocumentStripForm()
+    if not form.validate_on_submit():
+        flash(_("Inget ändrades: bekräfta genom att kryssa i rutan."), "error")
+    elif document.current is None:
+        abort(409)
+    else:
+        try:
+            service.strip_metadata(document, document.current, current_user)
+        except service.DocumentError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Metadata är borttagen ur version %(n)s.", n=document.current.number), "success")
     return redirect(url_for("cases.document_detail", code=case.code, document_id=document.id), 303)
 
 
