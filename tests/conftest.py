@@ -355,8 +355,13 @@ def csrf_from(html: str) -> str:
 
 
 def totp_now(user, offset_steps: int = 0) -> str:
+    """The user's code for now (or ``offset_steps`` steps away). A code made in the last second of its
+    30-second step could reach the server in the next one (the server accepts no neighbouring step), so
+    such a code waits for the next step first."""
     import time
 
+    if 30 - time.time() % 30 < 1.0:
+        time.sleep(30 - time.time() % 30 + 0.05)
     return pyotp.TOTP(user.totp_key).at(time.time() + 30 * offset_steps)
 
 

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 import pyotp
 import pytest
 
-from tests.browser.conftest import PageErrors
+from tests.browser.conftest import PageErrors, totp_code
 
 PASSWORD = "webbläsartest-lösenord-1"  # å, ä, ö: a Swedish password must work
 
@@ -92,7 +92,7 @@ def _log_in(page, server, account):
     if account.get("key"):
         assert "/tf-validate" in page.url, (page.url, page.inner_text("main")[:500])
         assert "Har du tappat bort din autentiseringsapp?" in page.inner_text("main")
-        page.fill("input[name=code]", pyotp.TOTP(account["key"]).now())
+        page.fill("input[name=code]", totp_code(account["key"]))
         with page.expect_navigation():
             page.click("form[name=two_factor_verify_code_form] [type=submit]")
 
@@ -235,7 +235,7 @@ def test_a_new_user_enrols_with_a_key_oathtool_takes_and_saves_recovery_codes(br
             page.click("form[name=two_factor_setup_form] button[type=submit]")
         key = page.inner_text("#totp-key")
         assert re.fullmatch(r"[A-Z2-7]{16,}", key) and f"oathtool --totp -b {key}" in _text(page)
-        page.fill("input[name=code]", pyotp.TOTP(key).now())
+        page.fill("input[name=code]", totp_code(key))
         with page.expect_navigation():
             page.click("form[name=two_factor_verify_code_form] button[type=submit]")
         page.wait_for_load_state()
