@@ -154,34 +154,17 @@ def _detail(detail: Mapping[str, Any] | None) -> str | None:
     return text
 
 
-def record(
-    action: str,
-    *,
-    object_type: str | None = None,
-    object_id: str | int | None = None,
-    field_sets: Iterable[str] = (),
-    purpose: str | None = None,
-    rule: str | None = None,
-    permission: Any = None,
-    outcome: AuditOutcome | str = AuditOutcome.ALLOWED,
-    actor: Any = _CURRENT,
-    detail: Mapping[str, Any] | None = None,
-    obj: Any = None,
-    session: Any = None,
-) -> int:
+def record(action: str, *, session: Any = None, **event: Any) -> int:
     """Append one event to the chain in the current transaction and return its id.
 
-    ``actor`` defaults to the signed-in user (None outside a request, e.g. the CLI). The permission and the
-    rule default to what decided in this request (see ``_decided_by``): every event names both.
-    ``object_id`` must be a pseudonymous id (case code, UUID, number), never a name;
-    given ``obj`` instead, its ``audit_ref`` is used (and the policy rule is explained
-    for that object). Raises AuditError (or the database's error) when the event
-    cannot be written.
+    ``event`` takes ``_prepare``'s keywords (object_type, object_id, field_sets, purpose, rule, permission,
+    outcome, actor, detail, obj). ``actor`` defaults to the signed-in user (None outside a request, e.g. the
+    CLI). The permission and the rule default to what decided in this request (see ``_decided_by``): every
+    event names both. ``object_id`` must be a pseudonymous id (case code, UUID, number), never a name;
+    given ``obj`` instead, its ``audit_ref`` is used (and the policy rule is explained for that object).
+    Raises AuditError (or the database's error) when the event cannot be written.
     """
-    pending = _prepare(action, object_type=object_type, object_id=object_id, field_sets=field_sets,
-                       purpose=purpose, rule=rule, permission=permission, outcome=outcome, actor=actor,
-                       detail=detail, obj=obj)
-    return _append(session if session is not None else db.session, *pending)
+    return _append(session if session is not None else db.session, *_prepare(action, **event))
 
 
 def _prepare(

@@ -68,9 +68,10 @@ def _document_or_404(case, document_id: str) -> Document:
 # ------------------------------------------------------------------ targets
 
 
-def _targets(case) -> list[tuple[str, str, AttachedTo, object]]:
+def _targets(case, first_only: bool = False) -> list[tuple[str, str, AttachedTo, object]]:
     """(choice value, label, attachment point, record) of everything in the case a document may be attached to
-    by this user. Labels name dates, numbers and agencies only, never a record's text."""
+    by this user (only the first with ``first_only``: "may this user attach anything?"). Labels name dates,
+    numbers and agencies only, never a record's text."""
     from app.cases.labels import PLAN_PART_LABELS
 
     candidates: list[tuple[str, str, AttachedTo, object]] = [("case:", str(ATTACHED_LABELS[AttachedTo.CASE]),
@@ -101,6 +102,8 @@ def _targets(case) -> list[tuple[str, str, AttachedTo, object]]:
         kinds = service.CHOOSABLE.get(attached_to) or (service.kind_for(attached_to, target, None),)
         if any(_may_write(service.probe(case, attached_to, target, kind), kind) for kind in kinds):
             allowed.append((value, label, attached_to, target))
+            if first_only:
+                break
     return allowed
 
 
@@ -132,13 +135,13 @@ def documents(code: str):
     pages = max(1, -(-len(rows) // PER_PAGE))
     page = min(page_arg(), pages)
     shown = rows[(page - 1) * PER_PAGE:page * PER_PAGE]
-    targets = _targets(case)
+    may_upload = bool(_targets(case, first_only=True))
     return audited_page(
         "document.list", case, {d.fieldset for d in shown}, detail={"documents": str(len(shown))},
         produce=lambda: render_template("cases/documents/list.html", case=case, rows=shown, page=page, pages=pages,
                                 total=len(rows), kind=kind, query=query, sort=sort, show_removed=show_removed,
                                 kind_labels=KIND_LABELS, attached_labels=ATTACHED_LABELS,
-                                may_upload=bool(targets), may_manage=can(Permission.CASE_MANAGE, case)))
+                                may_upload=may_upload, may_manage=can(Permission.CASE_MANAGE, case)))
 
 
 def _enum_arg(enum_type, value):

@@ -89,12 +89,16 @@ def _category_choices(english: bool) -> list[tuple[str, str]]:
         .order_by(Category.sort_order, Category.name_sv))]
 
 
-def _render_preview(job: ImportJob, map_form=None):
-    mapping = service.preview_mapping(job)
-    # The review quotes the file (refused values, the source's category names): decrypted only after its
-    # audit event is written.
+def _read_review(job: ImportJob) -> dict:
+    """The job's review. It quotes the file (refused values, the source's category names): decrypted only
+    after its audit event is written, once per request."""
     audit.record("import.review_read", object_type="import_job", object_id=str(job.id))
-    review = service.preview_review(job)
+    return service.preview_review(job)
+
+
+def _render_preview(job: ImportJob, map_form=None, review: dict | None = None):
+    mapping = service.preview_mapping(job)
+    review = review if review is not None else _read_review(job)
     english = str(get_locale()).startswith("en")
     if map_form is None:
         map_form = category_map_form(review["unknown_categories"], _category_choices(english), formdata=None)
@@ -131,20 +135,19 @@ def import_map_categories(job_id: str):
         flash(_("Importen är redan bekräftad eller avbruten."), "error")
         return redirect(url_for("reports.import_preview", job_id=job.id), 303)
     english = str(get_locale()).startswith("en")
-    audit.record("import.review_read", object_type="import_job", object_id=str(job.id))
-    unknown = service.preview_review(job)["unknown_categories"]
-    form = category_map_form(unknown, _category_choices(english), formdata=request.form)
+    review = _read_review(job)
+    form = category_map_form(review["unknown_categories"], _category_choices(english), formdata=request.form)
     if not form.validate():
-        return _render_preview(job, map_form=form)
+        return _render_preview(job, map_form=form, review=review)
     chosen = {name: int(f.data) for f, name, _rows in form.sources if f.data}
     if not chosen:
         form.form_errors.append(_("Välj en av våra kategorier för minst en av källans kategorier."))
-        return _render_preview(job, map_form=form)
+        return _render_preview(job, map_form=form, review=review)
     try:
         mapped = service.map_categories(job, chosen, user=current_user)
     except ReportError as exc:
         form.form_errors.append(str(exc))
-        return _render_preview(job, map_form=form)
+        return _render_preview(job, map_form=form, review=review)
     flash(ngettext("%(num)d kategori mappades. Mappningen gäller alla importer från samma organisation; filen "
                    "har förhandsgranskats igen.",
                    "%(num)d kategorier mappades. Mappningen gäller alla importer från samma organisation; filen "
