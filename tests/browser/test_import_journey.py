@@ -18,6 +18,10 @@ EXPORT = "\n".join([
 
 @pytest.mark.browser
 def test_the_analyst_maps_an_unknown_category_once_and_sees_each_refused_value(browser, live_server):
+    # The import runs inside the confirming request here (its background thread and progress polling are
+    # tested in tests/overview/test_import_thread.py): what this test is about is the preview.
+    sync = live_server.app.config.get("LOTS_IMPORT_SYNC")
+    live_server.app.config["LOTS_IMPORT_SYNC"] = True
     context = browser.new_context(locale="sv-SE")
     try:
         page = context.new_page()
@@ -46,7 +50,7 @@ def test_the_analyst_maps_an_unknown_category_once_and_sees_each_refused_value(b
         assert "Månbasen" in page.locator("#invalid ~ .table-wrap table").first.inner_text()
         with page.expect_navigation():
             page.click("button:has-text('Importera 3 rader')")
-        page.wait_for_selector("#import-progress[data-running=false]", timeout=30000)  # the page reloads when done
+        page.wait_for_selector(".alert-success", timeout=30000)
         assert "3 rader importerades" in page.locator(".alert-success").inner_text()
 
         # The mapping is remembered for that source and listed on the import page.
@@ -55,6 +59,7 @@ def test_the_analyst_maps_an_unknown_category_once_and_sees_each_refused_value(b
         assert not errors.take()
     finally:
         context.close()
+        live_server.app.config["LOTS_IMPORT_SYNC"] = sync
 
     context = browser.new_context(locale="sv-SE")
     try:
