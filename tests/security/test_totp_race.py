@@ -56,29 +56,41 @@ def test_one_code_sent_by_parallel_logins_is_accepted_once():
     with separate_app("totp") as app:
         key = _user(app)
         limiter.reset()
-        browsers = [_to_totp_step(app) for _ in range(SESSIONS)]
-        # The code must still be the current one when the requests arrive: a code made in the last seconds of
-        # its 30-second step could reach the server in the next step, and no login would get in (a false red).
-        left = 30 - time.time() % 30
-        if left < 10:
-            time.sleep(left + 0.5)
-        code = pyotp.TOTP(key).now()
-        start = threading.Barrier(SESSIONS)
-        answers: list[int] = []
-        lock = threading.Lock()
-
-        def send(client, token):
-            start.wait()
-            resp = client.post("/tf-validate", data={"code": code, "csrf_token": token})
-            signed_in = resp.status_code == 302 and "tf-validate" not in resp.headers.get("Location", "") \
-                and client.get("/").status_code == 200
-            with lock:
-                answers.append(1 if signed_in else 0)
-
-        threads = [threading.Thread(target=send, args=b) for b in browsers]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert len(answers) == SESSIONS
+        # More than one login with one code is the defect, always. None at all says nothing about the guard
+        # (a code drawn as its step ends, or a loaded machine's SQLite refusing every writer): that attempt is
+        # made once more, with new sessions and the next step's code.
+        for attempt in range(2):
+            answers = _race(app, key, fresh_step=attempt > 0)
+            assert sum(answers) <= 1, f"{sum(answers)} of {SESSIONS} parallel logins got in with one code"
+            if sum(answers) == 1:
+                break
         assert sum(answers) == 1, f"{sum(answers)} of {SESSIONS} parallel logins got in with one code"
+
+
+def _race(app, key, *, fresh_step: bool) -> list[int]:
+    browsers = [_to_totp_step(app) for _ in range(SESSIONS)]
+    # The code must still be the current one when the requests arrive: a code made in the last seconds of
+    # its 30-second step could reach the server in the next step, and no login would get in.
+    left = 30 - time.time() % 30
+    if fresh_step or left < 10:
+        time.sleep(left + 0.5)
+    code = pyotp.TOTP(key).now()
+    start = threading.Barrier(SESSIONS)
+    answers: list[int] = []
+    lock = threading.Lock()
+
+    def send(client, token):
+        start.wait()
+        resp = client.post("/tf-validate", data={"code": code, "csrf_token": token})
+        signed_in = resp.status_code == 302 and "tf-validate" not in resp.headers.get("Location", "") \
+            and client.get("/").status_code == 200
+        with lock:
+            answers.append(1 if signed_in else 0)
+
+    threads = [threading.Thread(target=send, args=b) for b in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(answers) == SESSIONS
+    return answers
